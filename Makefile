@@ -1,0 +1,45 @@
+# Every target creates .venv itself when it is missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: venv demo test lint format typecheck generate check-generated clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python examples/quickstart.py
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+
+# The generated folders; check-generated fails on any difference or stray file.
+GENERATED := okru_sdk/_generated docs/catalogue.md tests/codegen/golden
+
+generate: $(STAMP)
+	$(BIN)/python -m codegen
+
+check-generated: generate
+	git diff --exit-code -- $(GENERATED)
+	test -z "$$(git status --porcelain --untracked-files=all -- $(GENERATED))"

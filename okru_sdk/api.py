@@ -1,0 +1,121 @@
+"""The API facade: ``API(session)``, the untyped ``call`` and the core of typed calls."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Generic, TypeVar
+
+from pydantic import TypeAdapter, ValidationError
+
+from .encoding import NOT_GIVEN, NotGiven
+from .errors import ResponseDecodeError
+from .sessions.base import SessionMode, TokenSession
+
+__all__ = ["API", "MethodSpec"]
+
+T = TypeVar("T")
+
+
+class MethodSpec(Generic[T]):
+    """What the core needs to know about one catalogued method.
+
+    Generated modules build one per method at import time; the pydantic
+    adapter for the result is built on the first call, not at import.
+    """
+
+    __slots__ = ("_adapter", "mode", "name", "result_type", "retry_safe")
+
+    def __init__(
+        self,
+        name: str,
+        result_type: Any,
+        *,
+        mode: SessionMode = SessionMode.OPTIONAL,
+        retry_safe: bool = True,
+    ) -> None:
+        self.name = name
+        self.result_type = result_type
+        self.mode = mode
+        self.retry_safe = retry_safe
+        self._adapter: TypeAdapter[T] | None = None
+
+    def parse(self, body: bytes) -> T:
+        """Validate the raw reply into the declared result type."""
+        adapter = self._adapter
+        if adapter is None:
+            adapter = self._adapter = TypeAdapter(self.result_type)
+        if self.result_type is None and not body.strip():
+            return None  # type: ignore[return-value]  # T is None here
+        try:
+            return adapter.validate_json(body)
+        except ValidationError as exc:
+            raise ResponseDecodeError(
+                f"{self.name}: the reply does not match {_type_name(self.result_type)} "
+                f"({exc.error_count()} validation error(s))",
+                method=self.name,
+                body=body,
+                cause=exc,
+            ) from exc
+
+    def __repr__(self) -> str:
+        return f"MethodSpec({self.name!r}, mode={self.mode.value})"
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", None) or repr(tp)
+
+
+class API:
+    """Entry point: ``api = API(session)``; ``await api.call("users.getCurrentUser")``."""
+
+    def __init__(self, session: TokenSession) -> None:
+        self.session = session
+
+    async def call(
+        self,
+        method: str,
+        /,
+        *,
+        timeout: float | NotGiven = NOT_GIVEN,
+        **params: Any,
+    ) -> Any:
+        """Call any method by its wire name and return the decoded JSON.
+
+        The untyped escape hatch for methods the catalogue does not know yet.
+        Values are encoded like typed calls (lists comma-joined, booleans
+        ``true``/``false``, dicts as JSON).
+        """
+        body = await self.session.request(
+            method, params, timeout=None if timeout is NOT_GIVEN else timeout
+        )
+        if not body.strip():
+            return None
+        try:
+            return json.loads(body)
+        except ValueError as exc:
+            raise ResponseDecodeError(
+                f"{method}: the reply is not JSON", method=method, body=body, cause=exc
+            ) from exc
+
+    async def _call(
+        self,
+        spec: MethodSpec[T],
+        params: Mapping[str, Any],
+        *,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> T:
+        """The one call every generated method delegates to."""
+        if extra_params:
+            params = {**params, **extra_params}
+        body = await self.session.request(
+            spec.name,
+            params,
+            mode=spec.mode,
+            timeout=None if timeout is NOT_GIVEN else timeout,
+        )
+        return spec.parse(body)
+
+    def __repr__(self) -> str:
+        return f"API({self.session!r})"

@@ -1,0 +1,152 @@
+"""The SDK's exception tree.
+
+``OkError`` is the root of everything the SDK raises on purpose. Messages name
+the method and never contain a secret: values of parameters are not quoted,
+and the raw payload is kept on the exception, not in its text.
+
+The per-code subclasses of :class:`APIError` (``FloodBlocked``,
+``SessionExpired``, ...) are generated from ``schema/errors.yaml`` and register
+themselves here through ``__init_subclass__``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "APIError",
+    "AuthError",
+    "OkError",
+    "RequestTimeout",
+    "ResponseDecodeError",
+    "TransportError",
+]
+
+_PREVIEW = 200
+
+
+def _preview(body: bytes | str) -> str:
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    text = " ".join(text.split())
+    return text if len(text) <= _PREVIEW else text[:_PREVIEW] + "..."
+
+
+class OkError(Exception):
+    """Root of all errors raised by okru-sdk."""
+
+
+class AuthError(OkError):
+    """Authorization failed, or the session cannot make the requested call."""
+
+
+class APIError(OkError):
+    """OK.ru answered with an error body (``error_code``, ``error_msg``, ``error_data``).
+
+    ``APIError.for_code(code)`` gives the class for a code; catching a family
+    parent (for example the flood/limit family) catches all its codes.
+    """
+
+    #: the code a generated subclass stands for; ``None`` on family classes
+    error_code: ClassVar[int | None] = None
+    #: whether the catalogue marks the code as transient (worth retrying)
+    transient: ClassVar[bool] = False
+    _by_code: ClassVar[dict[int, type[APIError]]] = {}
+
+    def __init_subclass__(cls, code: int | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.error_code = code
+        if code is not None:
+            APIError._by_code[code] = cls
+
+    def __init__(
+        self,
+        code: int,
+        msg: str = "",
+        data: Any = None,
+        *,
+        method: str | None = None,
+        raw: bytes | None = None,
+    ) -> None:
+        self.code = code
+        self.msg = msg
+        self.data = data
+        self.method = method
+        self.raw = raw
+        where = f" in {method}" if method else ""
+        super().__init__(f"OK.ru error {code}{where}: {msg}")
+
+    @classmethod
+    def for_code(cls, code: int) -> type[APIError]:
+        """The most specific class known for ``code`` (``APIError`` when unknown)."""
+        return APIError._by_code.get(code, APIError)
+
+    @classmethod
+    def from_payload(
+        cls, payload: dict[str, Any], *, method: str | None = None, raw: bytes | None = None
+    ) -> APIError:
+        """Build the right subclass from a decoded OK.ru error body."""
+        raw_code = payload.get("error_code")
+        try:
+            code = int(raw_code)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            code = 1  # UNKNOWN: the body was an error without a usable code
+        msg = payload.get("error_msg")
+        return APIError.for_code(code)(
+            code,
+            msg if isinstance(msg, str) else "",
+            payload.get("error_data"),
+            method=method,
+            raw=raw,
+        )
+
+
+class TransportError(OkError):
+    """The HTTP exchange failed: connection error, timeout, or an HTTP error status."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str | None = None,
+        status: int | None = None,
+        body: bytes | None = None,
+    ) -> None:
+        self.method = method
+        self.status = status
+        self.body = body
+        super().__init__(message)
+
+
+class RequestTimeout(TransportError):
+    """No complete reply arrived within the timeout."""
+
+
+class ResponseDecodeError(OkError):
+    """The reply could not be decoded: not JSON, or not the declared shape.
+
+    ``body`` keeps the raw reply; ``cause`` the underlying decode or
+    validation error (a pydantic ``ValidationError`` for typed methods).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str | None = None,
+        body: bytes = b"",
+        cause: BaseException | None = None,
+    ) -> None:
+        self.method = method
+        self.body = body
+        self.cause = cause
+        super().__init__(_describe(message, body))
+
+
+def _describe(message: str, body: bytes) -> str:
+    # A JSON body may carry tokens (token.do, auth.login), so only non-JSON
+    # bodies (HTML error pages and the like) are previewed in the text.
+    if not body:
+        return f"{message} (empty body)"
+    if body.lstrip()[:1] in (b"{", b"["):
+        return f"{message} ({len(body)} bytes of JSON-like body, kept on .body)"
+    return f"{message}; body starts: {_preview(body)!r}"

@@ -1,0 +1,66 @@
+"""Request signatures for the three OK.ru signature circuits.
+
+Pure functions, no I/O. The algorithm (apiok.ru "List of REST methods"):
+drop ``sig`` and ``access_token``, sort the remaining parameters by key, join
+them as ``key=value`` with no separator, append the secret and take the
+lower-case MD5 hex digest.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Mapping
+
+__all__ = [
+    "UNSIGNED_KEYS",
+    "Circuit",
+    "application_secret",
+    "client_secret",
+    "server_secret",
+    "sign_params",
+]
+
+#: Keys that never take part in the signature.
+UNSIGNED_KEYS = frozenset({"sig", "access_token"})
+
+
+class Circuit(enum.Enum):
+    """Which secret signs a request."""
+
+    #: client-server: the user's session secret key
+    CLIENT = "client-server"
+    #: server-server: md5(access_token + application secret key)
+    SERVER = "server-server"
+    #: no user session: the application secret key itself
+    APPLICATION = "session-less"
+
+
+def _md5_hex(text: str) -> str:
+    return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def server_secret(access_token: str, app_secret_key: str) -> str:
+    """Secret of the server-server circuit: ``md5(access_token + app_secret_key)``."""
+    return _md5_hex(access_token + app_secret_key)
+
+
+def client_secret(session_secret_key: str) -> str:
+    """Secret of the client-server circuit: the session secret key as it is."""
+    return session_secret_key
+
+
+def application_secret(app_secret_key: str) -> str:
+    """Secret of the session-less circuit: the application secret key as it is."""
+    return app_secret_key
+
+
+def sign_params(params: Mapping[str, str], secret: str) -> str:
+    """Return ``sig`` for already encoded wire parameters.
+
+    ``params`` must hold the exact strings that go on the wire (see
+    :func:`okru_sdk.encoding.encode_params`), so that what is signed is what
+    is sent.
+    """
+    payload = "".join(f"{key}={params[key]}" for key in sorted(params) if key not in UNSIGNED_KEYS)
+    return _md5_hex(payload + secret)

@@ -1,0 +1,117 @@
+"""HTTP transport: one aiohttp client session per SDK session.
+
+The aiohttp session is created on first use and closed by :meth:`HttpTransport.close`.
+A session supplied by the user is used as it is and never closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import aiohttp
+from multidict import CIMultiDictProxy
+
+from .errors import RequestTimeout, TransportError
+
+__all__ = ["HttpReply", "HttpTransport"]
+
+
+@dataclass(frozen=True, slots=True)
+class HttpReply:
+    status: int
+    headers: CIMultiDictProxy[str]
+    body: bytes
+    url: str
+    #: cookies set by this reply (name -> value)
+    cookies: dict[str, str]
+
+
+class HttpTransport:
+    """Owns (or borrows) the aiohttp session and turns failures into SDK errors."""
+
+    def __init__(self, *, timeout: float, http: aiohttp.ClientSession | None = None) -> None:
+        self._own = http is None
+        self._http = http
+        self.timeout = timeout
+        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
+
+    @property
+    def owns_http(self) -> bool:
+        return self._own
+
+    def _client(self) -> aiohttp.ClientSession:
+        http = self._http
+        if http is None or (self._own and http.closed):
+            # Cookies are handled per OAuth dialog by the caller; API calls need none.
+            http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
+            self._http = http
+        return http
+
+    def _client_timeout(self, seconds: float) -> aiohttp.ClientTimeout:
+        cached = self._timeouts.get(seconds)
+        if cached is None:
+            cached = self._timeouts[seconds] = aiohttp.ClientTimeout(total=seconds)
+        return cached
+
+    async def request(
+        self,
+        http_method: str,
+        url: str,
+        *,
+        what: str,
+        data: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        cookies: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> HttpReply:
+        """Send one request without following redirects and read the whole body.
+
+        ``what`` names the call in error messages (a method name or an endpoint),
+        so no URL with credentials in its query ever reaches an exception.
+        """
+        seconds = self.timeout if timeout is None else timeout
+        try:
+            async with self._client().request(
+                http_method,
+                url,
+                data=data,
+                params=params,
+                cookies=cookies,
+                allow_redirects=False,
+                timeout=self._client_timeout(seconds),
+            ) as resp:
+                body = await resp.read()
+                return HttpReply(
+                    status=resp.status,
+                    headers=resp.headers,
+                    body=body,
+                    url=str(resp.url),
+                    cookies={name: morsel.value for name, morsel in resp.cookies.items()},
+                )
+        except asyncio.TimeoutError as exc:
+            raise RequestTimeout(
+                f"{what}: no complete reply within {seconds:g} s", method=what
+            ) from exc
+        except aiohttp.ClientError as exc:
+            raise TransportError(
+                f"{what}: {type(exc).__name__}: {_safe_reason(exc)}", method=what
+            ) from exc
+
+    async def close(self) -> None:
+        http = self._http
+        if self._own and http is not None and not http.closed:
+            await http.close()
+
+
+def _safe_reason(exc: aiohttp.ClientError) -> str:
+    # aiohttp messages may quote the request URL, and a GET URL can carry a
+    # token in its query; keep only the part before any URL.
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return f"cannot connect to {exc.host}:{exc.port}"
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return f"HTTP {exc.status} {exc.message}"
+    text = str(exc)
+    cut = text.find("http")
+    return (text[:cut].rstrip(" ,:'\"") or type(exc).__name__) if cut >= 0 else text

@@ -1,0 +1,79 @@
+"""Signing: the published vectors and the circuit secrets."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from okru_sdk.encoding import encode_params
+from okru_sdk.signing import (
+    UNSIGNED_KEYS,
+    application_secret,
+    client_secret,
+    server_secret,
+    sign_params,
+)
+
+# From okru-protocol.md §2 (recomputed there with hashlib).
+VECTOR_PARAMS = {"application_key": "ABCDEFGHIGKLMNOPK", "format": "json", "method": "events.get"}
+VECTOR_TOKEN = "-s-84W-s3egarWUsbkq-IWTucuedzTKT8VUXIA.s4Xx8IW7"
+VECTOR_APP_SECRET = "ABC123DEF456GHI789JKL123"
+VECTOR_SESSION_SECRET = "ae5362b5b588cc7294c2414d71b74d5d"
+
+
+def test_server_circuit_secret_vector() -> None:
+    assert server_secret(VECTOR_TOKEN, VECTOR_APP_SECRET) == "b1a2b89707a94624c43afae67d59274c"
+
+
+def test_server_circuit_sig_vector() -> None:
+    secret = server_secret(VECTOR_TOKEN, VECTOR_APP_SECRET)
+    assert sign_params(VECTOR_PARAMS, secret) == "232c8eb921951c4dba9b72606f9ddb4c"
+
+
+def test_client_circuit_sig_vector() -> None:
+    secret = client_secret(VECTOR_SESSION_SECRET)
+    assert sign_params(VECTOR_PARAMS, secret) == "03a41413523ea8092507949d6e711963"
+
+
+def test_access_token_and_sig_are_never_signed() -> None:
+    assert frozenset({"sig", "access_token"}) == UNSIGNED_KEYS
+    secret = server_secret(VECTOR_TOKEN, VECTOR_APP_SECRET)
+    with_extras = {**VECTOR_PARAMS, "access_token": VECTOR_TOKEN, "sig": "whatever"}
+    assert sign_params(with_extras, secret) == "232c8eb921951c4dba9b72606f9ddb4c"
+
+
+def test_session_key_is_signed_like_any_other_parameter() -> None:
+    # Only sig and access_token are left out (the JS SDK's rule).
+    secret = client_secret(VECTOR_SESSION_SECRET)
+    assert sign_params({**VECTOR_PARAMS, "session_key": "k"}, secret) != sign_params(
+        VECTOR_PARAMS, secret
+    )
+
+
+def test_application_circuit_uses_the_app_secret_as_is() -> None:
+    expected = hashlib.md5(
+        ("application_key=ABCDEFGHIGKLMNOPKformat=jsonmethod=events.get" + VECTOR_APP_SECRET).encode()
+    ).hexdigest()
+    assert sign_params(VECTOR_PARAMS, application_secret(VECTOR_APP_SECRET)) == expected
+
+
+def test_pairs_are_sorted_by_key_and_joined_without_separator() -> None:
+    params = {"b": "2", "a": "1", "c": "3"}
+    assert sign_params(params, "s") == hashlib.md5(b"a=1b=2c=3s").hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("value", "wire"),
+    [
+        (["uid", "name"], "uid,name"),
+        (True, "true"),
+        ({"text": "Привет"}, '{"text":"Привет"}'),
+        ([{"a": 1}, {"b": [1, 2]}], '[{"a":1},{"b":[1,2]}]'),
+    ],
+)
+def test_signature_covers_the_encoded_value_utf8(value: object, wire: str) -> None:
+    encoded = encode_params({"x": value})
+    assert encoded == {"x": wire}
+    expected = hashlib.md5(f"x={wire}secret".encode()).hexdigest()
+    assert sign_params(encoded, "secret") == expected
