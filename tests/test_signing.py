@@ -53,7 +53,9 @@ def test_session_key_is_signed_like_any_other_parameter() -> None:
 
 def test_application_circuit_uses_the_app_secret_as_is() -> None:
     expected = hashlib.md5(
-        ("application_key=ABCDEFGHIGKLMNOPKformat=jsonmethod=events.get" + VECTOR_APP_SECRET).encode()
+        (
+            "application_key=ABCDEFGHIGKLMNOPKformat=jsonmethod=events.get" + VECTOR_APP_SECRET
+        ).encode()
     ).hexdigest()
     assert sign_params(VECTOR_PARAMS, application_secret(VECTOR_APP_SECRET)) == expected
 

@@ -40,11 +40,7 @@ class CodeSession(TokenSession):
             "client_id": self.app_id,
             "redirect_uri": self.redirect_uri,
         }
-        if self.app_secret_key:
-            params["client_secret"] = self.app_secret_key
-        token = await request_token(
-            self._transport, self.api_url, params, grant="authorization_code"
-        )
+        token = await request_token(self, params, grant="authorization_code")
         adopt_token(self, token, grant="authorization_code")
         self._authorized = True
 

@@ -83,9 +83,15 @@ def parse_expires_in(value: Any) -> float | None:
 
 
 async def request_token(
-    transport: HttpTransport, api_url: str, params: Mapping[str, str], *, grant: str
+    session: TokenSession, params: Mapping[str, str], *, grant: str
 ) -> TokenReply:
-    """POST ``token.do`` and return the tokens, or raise :class:`AuthError`."""
+    """POST ``token.do`` for ``session`` and return the tokens, or raise :class:`AuthError`.
+
+    ``client_secret`` is added when the session has an application secret key.
+    """
+    if session.app_secret_key:
+        params = {**params, "client_secret": session.app_secret_key}
+    transport, api_url = session._transport, session.api_url
     what = f"{TOKEN_ENDPOINT} ({grant})"
     reply = await transport.request("POST", f"{api_url}/{TOKEN_ENDPOINT}", what=what, data=params)
     try:
@@ -96,7 +102,8 @@ async def request_token(
         if "error" in payload or "error_code" in payload:
             error = payload.get("error") or payload.get("error_code")
             text = payload.get("error_description") or payload.get("error_msg") or ""
-            raise AuthError(f"{what} refused: {error}: {text}".rstrip(": "))
+            hint = "" if "client_secret" in params else _server_variant_hint(session)
+            raise AuthError(f"{what} refused: {error}: {text}".rstrip(": ") + hint)
         token = TokenReply(payload)
         if token.access_token:
             return token
@@ -119,10 +126,9 @@ def adopt_token(session: TokenSession, token: TokenReply, *, grant: str) -> None
     returns one only to applications allowed to exchange without their secret.
     """
     if session.pinned_circuit is Circuit.CLIENT and not token.session_secret_key:
-        server_variant = type(session).__name__.replace("Client", "Server")
         raise AuthError(
-            f"{TOKEN_ENDPOINT} ({grant}) returned no session_secret_key: this application "
-            f"must use its secret key, use {server_variant}"
+            f"{TOKEN_ENDPOINT} ({grant}) returned no session_secret_key"
+            + _server_variant_hint(session)
         )
     session._set_tokens(
         access_token=token.access_token,
@@ -130,3 +136,8 @@ def adopt_token(session: TokenSession, token: TokenReply, *, grant: str) -> None
         refresh_token=token.refresh_token,
         expires_in=token.expires_in,
     )
+
+
+def _server_variant_hint(session: TokenSession) -> str:
+    server_variant = type(session).__name__.replace("Client", "Server")
+    return f" (this application must use its secret key: use {server_variant})"

@@ -35,9 +35,7 @@ class RefreshSession(TokenSession):
             "refresh_token": self._refresh_token,
             "client_id": self.app_id,
         }
-        if self.app_secret_key:
-            params["client_secret"] = self.app_secret_key
-        token = await request_token(self._transport, self.api_url, params, grant="refresh_token")
+        token = await request_token(self, params, grant="refresh_token")
         adopt_token(self, token, grant="refresh_token")
         self._authorized = True
 

@@ -1,0 +1,65 @@
+"""A local OK.ru emulator for tests and demos.
+
+A real aiohttp server on 127.0.0.1 that speaks the OK.ru REST API (``fb.do``
+and ``/api/<group>/<method>``, with all three signature circuits), the OAuth
+token endpoint and the browser OAuth dialog::
+
+    from okru_sdk.testing import OkEmulator
+
+    async with OkEmulator() as emu:
+        app = emu.add_app(app_id="1248", app_key="CBAABC", app_secret_key="S3CRET")
+        user = emu.add_user(login="alice@example.com", password="pw")
+        token = emu.issue_token(app, user)
+        ...  # point the client at emu.url
+
+Run ``python -m okru_sdk.testing --port 8765`` for a standalone server seeded
+with the demo app and user (``DEMO_*`` constants).
+"""
+
+from __future__ import annotations
+
+from .emulator import (
+    DEMO_APP_ID,
+    DEMO_APP_KEY,
+    DEMO_APP_SECRET_KEY,
+    DEMO_FRIEND_UID,
+    DEMO_LOGIN,
+    DEMO_PASSWORD,
+    DEMO_UID,
+    OkEmulator,
+)
+from .responses import JSON_CONTENT_TYPE
+from .state import (
+    App,
+    AuthCode,
+    EmulatorError,
+    MethodCall,
+    MethodHandler,
+    MethodSpec,
+    RecordedRequest,
+    SessionMode,
+    Token,
+    User,
+)
+
+__all__ = [
+    "DEMO_APP_ID",
+    "DEMO_APP_KEY",
+    "DEMO_APP_SECRET_KEY",
+    "DEMO_FRIEND_UID",
+    "DEMO_LOGIN",
+    "DEMO_PASSWORD",
+    "DEMO_UID",
+    "JSON_CONTENT_TYPE",
+    "App",
+    "AuthCode",
+    "EmulatorError",
+    "MethodCall",
+    "MethodHandler",
+    "MethodSpec",
+    "OkEmulator",
+    "RecordedRequest",
+    "SessionMode",
+    "Token",
+    "User",
+]

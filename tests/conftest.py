@@ -1,0 +1,93 @@
+"""Shared fixtures: a live emulator on 127.0.0.1 and a guard against leaked aiohttp sessions."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import warnings
+from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from okru_sdk.testing import OkEmulator
+from okru_sdk.testing.state import App, User
+
+APP_ID = "1248"
+APP_KEY = "CBAEMULATORKEY"
+APP_SECRET = "EMULATOR-APP-SECRET-0123456789"
+PUBLIC_APP_ID = "1249"
+PUBLIC_APP_KEY = "CBAPUBLICKEY"
+PUBLIC_APP_SECRET = "PUBLIC-APP-SECRET-9876543210"
+LOGIN = "alice@example.com"
+PASSWORD = "correct horse battery staple"
+REDIRECT_URI = "https://example.com/callback"
+
+
+@asynccontextmanager
+async def unclosed_aiohttp_reports() -> AsyncIterator[list[str]]:
+    """Collect aiohttp's "Unclosed ..." reports made inside the block (after a GC pass).
+
+    aiohttp reports them from ``__del__`` as a ResourceWarning and through the
+    event loop's exception handler; both are collected.
+    """
+    reports: list[str] = []
+    loop = asyncio.get_running_loop()
+    previous = loop.get_exception_handler()
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        reports.append(str(context.get("message")))
+
+    loop.set_exception_handler(handler)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ResourceWarning)
+            yield reports
+            gc.collect()
+        reports.extend(str(w.message) for w in caught if issubclass(w.category, ResourceWarning))
+    finally:
+        loop.set_exception_handler(previous)
+
+
+@pytest.fixture(autouse=True)
+async def no_unclosed_aiohttp_sessions() -> AsyncIterator[None]:
+    """Fail any test that leaves an aiohttp session or connector unclosed."""
+    async with unclosed_aiohttp_reports() as reports:
+        yield
+    leaks = [r for r in reports if "Unclosed" in r]
+    assert not leaks, f"aiohttp resources left unclosed: {leaks}"
+
+
+@pytest.fixture
+async def emu() -> AsyncIterator[OkEmulator]:
+    async with OkEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def app(emu: OkEmulator) -> App:
+    return emu.add_app(app_id=APP_ID, app_key=APP_KEY, app_secret_key=APP_SECRET)
+
+
+@pytest.fixture
+def public_app(emu: OkEmulator) -> App:
+    """An application allowed to exchange codes without its secret key."""
+    return emu.add_app(
+        app_id=PUBLIC_APP_ID,
+        app_key=PUBLIC_APP_KEY,
+        app_secret_key=PUBLIC_APP_SECRET,
+        public_code_exchange=True,
+    )
+
+
+@pytest.fixture
+def user(emu: OkEmulator) -> User:
+    return emu.add_user(
+        login=LOGIN, password=PASSWORD, uid="575662066926", first_name="Alice", last_name="Liddell"
+    )
+
+
+@pytest.fixture
+def urls(emu: OkEmulator) -> dict[str, str]:
+    return {"api_url": emu.url, "connect_url": emu.url}
