@@ -33,8 +33,10 @@ from okru_sdk import (
     ServerSession,
     TokenSession,
 )
+from okru_sdk.sessions import SessionSettings
 from okru_sdk.testing import OkEmulator
 from okru_sdk.testing.emulator import DEMO_LOGIN, DEMO_PASSWORD
+from okru_sdk.testing.state import App
 
 SCOPE = ["VALUABLE_ACCESS", "LONG_ACCESS_TOKEN"]
 REDIRECT_URI = "https://example.com/okru/callback"
@@ -59,11 +61,11 @@ async def against_emulator() -> None:
             app_secret_key="FEDCBA9876543210FEDCBA9876543210",
             public_code_exchange=True,
         )
-        url = {"api_url": emu.url, "connect_url": emu.url}
+        url: SessionSettings = {"api_url": emu.url, "connect_url": emu.url}
         print(f"OK.ru emulator at {emu.url}\n")
 
-        def token(for_app: object = app) -> tuple[str, str, str]:
-            issued = emu.issue_token(for_app, user, scopes=SCOPE, refresh=True)  # type: ignore[arg-type]
+        def token(for_app: App = app) -> tuple[str, str, str]:
+            issued = emu.issue_token(for_app, user, scopes=SCOPE, refresh=True)
             return issued.access_token, issued.session_secret_key, issued.refresh_token or ""
 
         access, secret, _ = token()
@@ -77,24 +79,40 @@ async def against_emulator() -> None:
             (
                 "CodeSession",
                 lambda: CodeSession(
-                    app.app_id, key, sk, emu.issue_code(app, user, REDIRECT_URI), REDIRECT_URI, **url
+                    app.app_id,
+                    key,
+                    sk,
+                    emu.issue_code(app, user, REDIRECT_URI),
+                    REDIRECT_URI,
+                    **url,
                 ),
             ),
             (
                 "CodeServerSession",
                 lambda: CodeServerSession(
-                    app.app_id, key, sk, emu.issue_code(app, user, REDIRECT_URI), REDIRECT_URI, **url
+                    app.app_id,
+                    key,
+                    sk,
+                    emu.issue_code(app, user, REDIRECT_URI),
+                    REDIRECT_URI,
+                    **url,
                 ),
             ),
             (
                 "CodeClientSession",
                 lambda: CodeClientSession(
-                    public.app_id, pkey, emu.issue_code(public, user, REDIRECT_URI), REDIRECT_URI, **url
+                    public.app_id,
+                    pkey,
+                    emu.issue_code(public, user, REDIRECT_URI),
+                    REDIRECT_URI,
+                    **url,
                 ),
             ),
             (
                 "ImplicitSession",
-                lambda: ImplicitSession(app.app_id, key, sk, DEMO_LOGIN, DEMO_PASSWORD, SCOPE, **url),
+                lambda: ImplicitSession(
+                    app.app_id, key, sk, DEMO_LOGIN, DEMO_PASSWORD, SCOPE, **url
+                ),
             ),
             (
                 "ImplicitServerSession",
@@ -104,11 +122,15 @@ async def against_emulator() -> None:
             ),
             (
                 "ImplicitClientSession",
-                lambda: ImplicitClientSession(app.app_id, key, DEMO_LOGIN, DEMO_PASSWORD, SCOPE, **url),
+                lambda: ImplicitClientSession(
+                    app.app_id, key, DEMO_LOGIN, DEMO_PASSWORD, SCOPE, **url
+                ),
             ),
             (
                 "PasswordSession",
-                lambda: PasswordSession(app.app_id, key, sk, DEMO_LOGIN, DEMO_PASSWORD, SCOPE, **url),
+                lambda: PasswordSession(
+                    app.app_id, key, sk, DEMO_LOGIN, DEMO_PASSWORD, SCOPE, **url
+                ),
             ),
             (
                 "PasswordServerSession",

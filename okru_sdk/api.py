@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
+from ._generated.groups import GeneratedGroups
 from .encoding import NOT_GIVEN, NotGiven
 from .errors import ResponseDecodeError
 from .sessions.base import SessionMode, TokenSession
@@ -66,7 +67,7 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", None) or repr(tp)
 
 
-class API:
+class API(GeneratedGroups):
     """Entry point: ``api = API(session)``; ``await api.call("users.getCurrentUser")``."""
 
     def __init__(self, session: TokenSession) -> None:

@@ -101,7 +101,12 @@ class APIError(OkError):
 
 
 class TransportError(OkError):
-    """The HTTP exchange failed: connection error, timeout, or an HTTP error status."""
+    """The HTTP exchange failed: connection error, timeout, or an HTTP error status.
+
+    ``reached_server`` is ``False`` only when the request provably never left
+    (connection refused, DNS failure), ``True`` when a reply came, ``None``
+    when it cannot be known (a dropped connection, a timeout).
+    """
 
     def __init__(
         self,
@@ -110,10 +115,15 @@ class TransportError(OkError):
         method: str | None = None,
         status: int | None = None,
         body: bytes | None = None,
+        reached_server: bool | None = None,
+        retry_after: float | None = None,
     ) -> None:
         self.method = method
         self.status = status
         self.body = body
+        self.reached_server = True if status is not None else reached_server
+        #: seconds from a ``Retry-After`` header, when the server sent one
+        self.retry_after = retry_after
         super().__init__(message)
 
 

@@ -9,11 +9,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import aiohttp
 from multidict import CIMultiDictProxy
 
 from .errors import RequestTimeout, TransportError
+
+if TYPE_CHECKING:
+    from aiolimiter import AsyncLimiter
 
 __all__ = ["HttpReply", "HttpTransport"]
 
@@ -31,11 +35,22 @@ class HttpReply:
 class HttpTransport:
     """Owns (or borrows) the aiohttp session and turns failures into SDK errors."""
 
-    def __init__(self, *, timeout: float, http: aiohttp.ClientSession | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        http: aiohttp.ClientSession | None = None,
+        max_connections: int = 100,
+        rate_limit: float | None = None,
+    ) -> None:
+        if max_connections < 1:
+            raise ValueError(f"max_connections must be at least 1, got {max_connections!r}")
         self._own = http is None
         self._http = http
         self.timeout = timeout
+        self._max_connections = max_connections
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
+        self._limiter = _make_limiter(rate_limit)
 
     @property
     def owns_http(self) -> bool:
@@ -45,7 +60,10 @@ class HttpTransport:
         http = self._http
         if http is None or (self._own and http.closed):
             # Cookies are handled per OAuth dialog by the caller; API calls need none.
-            http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
+            http = aiohttp.ClientSession(
+                cookie_jar=aiohttp.DummyCookieJar(),
+                connector=aiohttp.TCPConnector(limit=self._max_connections),
+            )
             self._http = http
         return http
 
@@ -72,6 +90,8 @@ class HttpTransport:
         so no URL with credentials in its query ever reaches an exception.
         """
         seconds = self.timeout if timeout is None else timeout
+        if self._limiter is not None:
+            await self._limiter.acquire()
         try:
             async with self._client().request(
                 http_method,
@@ -94,6 +114,13 @@ class HttpTransport:
             raise RequestTimeout(
                 f"{what}: no complete reply within {seconds:g} s", method=what
             ) from exc
+        except aiohttp.ClientConnectorError as exc:
+            # The connection was never made, so the request never left.
+            raise TransportError(
+                f"{what}: {type(exc).__name__}: {_safe_reason(exc)}",
+                method=what,
+                reached_server=False,
+            ) from exc
         except aiohttp.ClientError as exc:
             raise TransportError(
                 f"{what}: {type(exc).__name__}: {_safe_reason(exc)}", method=what
@@ -103,6 +130,23 @@ class HttpTransport:
         http = self._http
         if self._own and http is not None and not http.closed:
             await http.close()
+
+
+def _make_limiter(rate_limit: float | None) -> AsyncLimiter | None:
+    if rate_limit is None:
+        return None
+    if not rate_limit > 0:
+        raise ValueError(
+            f"rate_limit must be a positive number of calls per second, got {rate_limit!r}"
+        )
+    try:
+        from aiolimiter import AsyncLimiter
+    except ImportError:  # pragma: no cover - depends on the installation
+        raise ImportError(
+            "rate_limit needs aiolimiter: pip install 'okru-sdk[ratelimit]'"
+        ) from None
+    # A bucket of one second's worth of calls: bursts up to the rate, then steady.
+    return AsyncLimiter(max_rate=rate_limit, time_period=1.0)
 
 
 def _safe_reason(exc: aiohttp.ClientError) -> str:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import gc
 import warnings
-from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
 
+from okru_sdk.sessions import SessionSettings
 from okru_sdk.testing import OkEmulator
 from okru_sdk.testing.state import App, User
 
@@ -89,5 +90,5 @@ def user(emu: OkEmulator) -> User:
 
 
 @pytest.fixture
-def urls(emu: OkEmulator) -> dict[str, str]:
+def urls(emu: OkEmulator) -> SessionSettings:
     return {"api_url": emu.url, "connect_url": emu.url}

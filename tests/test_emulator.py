@@ -18,9 +18,11 @@ from okru_sdk.testing import (
     DEMO_APP_KEY,
     DEMO_LOGIN,
     DEMO_PASSWORD,
+    App,
     EmulatorError,
     MethodCall,
     OkEmulator,
+    User,
 )
 from okru_sdk.testing.__main__ import _parse_args
 
@@ -36,11 +38,11 @@ class World:
     http: aiohttp.ClientSession
 
     @property
-    def app(self) -> Any:
+    def app(self) -> App:
         return self.emu.apps[APP_KEY]
 
     @property
-    def alice(self) -> Any:
+    def alice(self) -> User:
         return self.emu.users["575662066926"]
 
 
@@ -346,8 +348,10 @@ async def test_register_method(world: World) -> None:
 
     reply, _, _ = await call(world, base("test.thing", x="1"), secret=APP_SECRET)
     assert reply == {"ok": True}
-    assert calls[-1].user is None and calls[-1].token is None and calls[-1].app is world.app
-    assert calls[-1].emulator is emu and calls[-1].circuit is Circuit.APPLICATION
+    session_less = calls[-1]
+    assert session_less.user is None and session_less.token is None
+    assert session_less.app is world.app
+    assert session_less.emulator is emu and session_less.circuit is Circuit.APPLICATION
 
     tok = emu.issue_token(world.app, world.alice)
     await call(
@@ -356,7 +360,8 @@ async def test_register_method(world: World) -> None:
         secret=tok.session_secret_key,
         access_token=tok.access_token,
     )
-    assert calls[-1].user is world.alice and calls[-1].token is tok
+    with_session = calls[-1]
+    assert with_session.user is world.alice and with_session.token is tok
 
     reply, resp, _ = await call(world, base("test.thing", x="1", fail="1"), secret=APP_SECRET)
     assert (reply["error_code"], reply["error_data"]) == (300, {"why": "test"})
@@ -388,11 +393,11 @@ async def test_auth_login_unsigned_and_session_works(world: World) -> None:
 
     me, _, _ = await call(world, base("users.getLoggedInUser"), secret=ssk, access_token=key)
     assert me == "575662066926"
-    assert world.emu.requests[-1].circuit is Circuit.CLIENT
     secret = server_secret(key, APP_SECRET)
     me, _, _ = await call(world, base("users.getLoggedInUser"), secret=secret, access_token=key)
     assert me == "575662066926"
-    assert world.emu.requests[-1].circuit is Circuit.SERVER
+    circuits = [r.circuit for r in world.emu.requests]
+    assert circuits == [None, Circuit.CLIENT, Circuit.SERVER]
 
 
 async def test_auth_login_signed_and_failures(world: World) -> None:
@@ -816,9 +821,15 @@ async def test_start_stop_and_demo() -> None:
             params["sig"] = sign_params(params, app.app_secret_key)
             async with http.get(emu.url + "/fb.do", params=params) as resp:
                 assert await resp.json(content_type=None) == user.friends
+        url = emu.url
+        await emu.stop()
+        await emu.stop()  # idempotent
+        await emu.start()  # state kept, same port
+        assert emu.url == url
+        async with aiohttp.ClientSession() as http, http.get(url + "/blank.html") as resp:
+            assert resp.status == 200
     finally:
         await emu.stop()
-    await emu.stop()  # idempotent
 
 
 async def test_two_emulators_in_parallel() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from aiohttp import web
@@ -18,6 +18,7 @@ from okru_sdk import (
     ServerSession,
     TransportError,
 )
+from okru_sdk.retry import RetryPolicy
 from okru_sdk.testing import OkEmulator
 from okru_sdk.testing.state import App, MethodCall, User
 
@@ -26,14 +27,24 @@ from okru_sdk.testing.state import App, MethodCall, User
 async def api(emu: OkEmulator, app: App, user: User) -> AsyncIterator[API]:
     tok = emu.issue_token(app, user)
     async with ServerSession(
-        app.app_id, app.app_key, app.app_secret_key, tok.access_token, api_url=emu.url, timeout=5
+        app.app_id,
+        app.app_key,
+        app.app_secret_key,
+        tok.access_token,
+        api_url=emu.url,
+        timeout=5,
+        retry=FAST_RETRY,
     ) as session:
         yield API(session)
 
 
-def reply_with(response: web.Response) -> object:
+#: the default rules with short pauses, so that retried error paths stay fast
+FAST_RETRY = RetryPolicy(backoff=0.01, flood_backoff=0.01)
+
+
+def reply_with(make: Callable[[], web.Response]) -> Callable[[MethodCall], web.Response]:
     def handler(call: MethodCall) -> web.Response:
-        return response
+        return make()
 
     return handler
 
@@ -97,7 +108,9 @@ async def test_html_page_with_200_is_a_decode_error_with_the_body(
     emu: OkEmulator, api: API
 ) -> None:
     page = b"<html><body>Maintenance</body></html>"
-    emu.register_method("test.html", reply_with(web.Response(body=page, content_type="text/html")))
+    emu.register_method(
+        "test.html", reply_with(lambda: web.Response(body=page, content_type="text/html"))
+    )
     with pytest.raises(ResponseDecodeError) as info:
         await api.call("test.html")
     assert info.value.body == page
@@ -108,7 +121,8 @@ async def test_html_page_with_200_is_a_decode_error_with_the_body(
 async def test_truncated_json_is_a_decode_error_with_the_body(emu: OkEmulator, api: API) -> None:
     body = b'{"uid":"1","name":"Al'
     emu.register_method(
-        "test.truncated", reply_with(web.Response(body=body, content_type="application/json"))
+        "test.truncated",
+        reply_with(lambda: web.Response(body=body, content_type="application/json")),
     )
     with pytest.raises(ResponseDecodeError) as info:
         await api.call("test.truncated")
@@ -120,7 +134,7 @@ async def test_http_error_without_error_body_is_a_transport_error_with_status(
 ) -> None:
     emu.register_method(
         "test.bad_gateway",
-        reply_with(web.Response(status=502, body=b"<html>502 Bad Gateway</html>")),
+        reply_with(lambda: web.Response(status=502, body=b"<html>502 Bad Gateway</html>")),
     )
     with pytest.raises(TransportError) as info:
         await api.call("test.bad_gateway")
@@ -133,7 +147,7 @@ async def test_http_error_with_an_error_body_is_an_api_error(emu: OkEmulator, ap
     emu.register_method(
         "test.error500",
         reply_with(
-            web.json_response(
+            lambda: web.json_response(
                 {"error_code": 2, "error_msg": "SERVICE : try later", "error_data": None},
                 status=500,
             )
@@ -154,7 +168,13 @@ async def test_slow_reply_is_a_request_timeout(emu: OkEmulator, app: App, user: 
     emu.register_method("test.slow", slow)
     tok = emu.issue_token(app, user)
     async with ServerSession(
-        app.app_id, app.app_key, app.app_secret_key, tok.access_token, api_url=emu.url, timeout=0.3
+        app.app_id,
+        app.app_key,
+        app.app_secret_key,
+        tok.access_token,
+        api_url=emu.url,
+        timeout=0.3,
+        retry=FAST_RETRY,
     ) as session:
         with pytest.raises(RequestTimeout) as info:
             await API(session).call("test.slow")
@@ -170,7 +190,7 @@ async def test_connection_refused_is_a_transport_error(app: App) -> None:
     async with OkEmulator() as gone:
         url = gone.url
     async with ServerSession(
-        app.app_id, app.app_key, app.app_secret_key, "t", api_url=url
+        app.app_id, app.app_key, app.app_secret_key, "t", api_url=url, retry=FAST_RETRY
     ) as session:
         with pytest.raises(TransportError, match="cannot connect"):
             await API(session).call("users.getCurrentUser")

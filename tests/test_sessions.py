@@ -29,6 +29,7 @@ from okru_sdk import (
     TokenSession,
     authorization_url,
 )
+from okru_sdk.sessions import SessionSettings
 from okru_sdk.testing import OkEmulator
 from okru_sdk.testing.state import App, RecordedRequest, User
 
@@ -87,7 +88,7 @@ def test_pinned_sessions_check_their_keys_at_construction() -> None:
 
 
 async def test_token_session_server_circuit(
-    emu: OkEmulator, app: App, user: User, urls: dict[str, str]
+    emu: OkEmulator, app: App, user: User, urls: SessionSettings
 ) -> None:
     tok = emu.issue_token(app, user)
     async with TokenSession(
@@ -100,7 +101,7 @@ async def test_token_session_server_circuit(
 
 
 async def test_token_session_client_circuit(
-    emu: OkEmulator, app: App, user: User, urls: dict[str, str]
+    emu: OkEmulator, app: App, user: User, urls: SessionSettings
 ) -> None:
     tok = emu.issue_token(app, user)
     session = TokenSession(
@@ -114,7 +115,7 @@ async def test_token_session_client_circuit(
 
 
 async def test_server_and_client_sessions(
-    emu: OkEmulator, app: App, user: User, urls: dict[str, str]
+    emu: OkEmulator, app: App, user: User, urls: SessionSettings
 ) -> None:
     tok = emu.issue_token(app, user)
     async with ServerSession(
@@ -133,7 +134,7 @@ async def test_server_and_client_sessions(
 
 
 async def test_code_server_session_sends_client_secret(
-    emu: OkEmulator, app: App, user: User, urls: dict[str, str]
+    emu: OkEmulator, app: App, user: User, urls: SessionSettings
 ) -> None:
     code = emu.issue_code(app, user, REDIRECT_URI)
     async with CodeServerSession(
@@ -151,7 +152,7 @@ async def test_code_server_session_sends_client_secret(
 
 
 async def test_code_session_infers_the_circuit(
-    emu: OkEmulator, app: App, user: User, urls: dict[str, str]
+    emu: OkEmulator, app: App, user: User, urls: SessionSettings
 ) -> None:
     code = emu.issue_code(app, user, REDIRECT_URI)
     async with CodeSession(
@@ -162,7 +163,7 @@ async def test_code_session_infers_the_circuit(
 
 
 async def test_code_client_session_sends_no_client_secret(
-    emu: OkEmulator, public_app: App, user: User, urls: dict[str, str]
+    emu: OkEmulator, public_app: App, user: User, urls: SessionSettings
 ) -> None:
     code = emu.issue_code(public_app, user, REDIRECT_URI)
     async with CodeClientSession(
@@ -176,7 +177,7 @@ async def test_code_client_session_sends_no_client_secret(
 
 
 async def test_code_client_session_on_a_confidential_app_says_use_the_server_variant(
-    emu: OkEmulator, app: App, user: User, urls: dict[str, str]
+    emu: OkEmulator, app: App, user: User, urls: SessionSettings
 ) -> None:
     code = emu.issue_code(app, user, REDIRECT_URI)
     with pytest.raises(AuthError, match="CodeServerSession"):
@@ -185,9 +186,9 @@ async def test_code_client_session_on_a_confidential_app_says_use_the_server_var
 
 
 async def test_bad_or_reused_code_is_an_auth_error(
-    emu: OkEmulator, app: App, user: User, urls: dict[str, str]
+    emu: OkEmulator, app: App, user: User, urls: SessionSettings
 ) -> None:
-    with pytest.raises(AuthError, match="token.do"):
+    with pytest.raises(AuthError, match=r"token\.do"):
         async with CodeServerSession(
             app.app_id, app.app_key, app.app_secret_key, "no-such-code", REDIRECT_URI, **urls
         ):
@@ -235,7 +236,7 @@ async def test_implicit_sessions_walk_the_dialog(
     emu: OkEmulator,
     app: App,
     user: User,
-    urls: dict[str, str],
+    urls: SessionSettings,
     cls: type[ImplicitSession],
     circuit: Circuit,
 ) -> None:
@@ -256,7 +257,7 @@ async def test_implicit_sessions_walk_the_dialog(
 
 
 async def test_implicit_wrong_password_is_an_auth_error_without_the_password(
-    app: App, user: User, urls: dict[str, str]
+    app: App, user: User, urls: SessionSettings
 ) -> None:
     with pytest.raises(AuthError, match="wrong login or password") as info:
         async with ImplicitClientSession(
@@ -267,7 +268,7 @@ async def test_implicit_wrong_password_is_an_auth_error_without_the_password(
 
 
 async def test_implicit_captcha_is_an_auth_error(
-    emu: OkEmulator, app: App, urls: dict[str, str]
+    emu: OkEmulator, app: App, urls: SessionSettings
 ) -> None:
     emu.add_user(login="bot@example.com", password="pw", captcha=True)
     with pytest.raises(AuthError, match="captcha"):
@@ -278,7 +279,7 @@ async def test_implicit_captcha_is_an_auth_error(
 
 
 async def test_implicit_unknown_application_is_an_auth_error(
-    app: App, user: User, urls: dict[str, str]
+    app: App, user: User, urls: SessionSettings
 ) -> None:
     with pytest.raises(AuthError, match="OAuth dialog"):
         async with ImplicitClientSession("999", app.app_key, LOGIN, PASSWORD, SCOPE, **urls):
@@ -289,7 +290,7 @@ async def test_implicit_unknown_application_is_an_auth_error(
 
 
 async def test_password_server_session_signs_auth_login_with_the_app_secret(
-    emu: OkEmulator, app: App, user: User, urls: dict[str, str]
+    emu: OkEmulator, app: App, user: User, urls: SessionSettings
 ) -> None:
     async with PasswordServerSession(
         app.app_id, app.app_key, app.app_secret_key, LOGIN, PASSWORD, SCOPE, **urls
@@ -302,7 +303,7 @@ async def test_password_server_session_signs_auth_login_with_the_app_secret(
 
 
 async def test_password_client_session_sends_auth_login_unsigned(
-    emu: OkEmulator, app: App, user: User, urls: dict[str, str]
+    emu: OkEmulator, app: App, user: User, urls: SessionSettings
 ) -> None:
     async with PasswordClientSession(app.app_id, app.app_key, LOGIN, PASSWORD, **urls) as s:
         assert await current_uid(s) == user.uid
@@ -312,7 +313,7 @@ async def test_password_client_session_sends_auth_login_unsigned(
 
 
 async def test_password_session_infers_server_circuit(
-    emu: OkEmulator, app: App, user: User, urls: dict[str, str]
+    emu: OkEmulator, app: App, user: User, urls: SessionSettings
 ) -> None:
     async with PasswordSession(
         app.app_id, app.app_key, app.app_secret_key, LOGIN, PASSWORD, **urls
@@ -322,7 +323,7 @@ async def test_password_session_infers_server_circuit(
 
 
 async def test_password_wrong_password_and_captcha(
-    emu: OkEmulator, app: App, user: User, urls: dict[str, str]
+    emu: OkEmulator, app: App, user: User, urls: SessionSettings
 ) -> None:
     with pytest.raises(AuthError, match="wrong login or password") as info:
         async with PasswordClientSession(app.app_id, app.app_key, LOGIN, "nope-nope", **urls):
@@ -339,7 +340,7 @@ async def test_password_wrong_password_and_captcha(
 
 
 async def test_refresh_server_session(
-    emu: OkEmulator, app: App, user: User, urls: dict[str, str]
+    emu: OkEmulator, app: App, user: User, urls: SessionSettings
 ) -> None:
     tok = emu.issue_token(app, user, refresh=True)
     assert tok.refresh_token
@@ -356,7 +357,7 @@ async def test_refresh_server_session(
 
 
 async def test_refresh_session_infers_the_circuit(
-    emu: OkEmulator, app: App, user: User, urls: dict[str, str]
+    emu: OkEmulator, app: App, user: User, urls: SessionSettings
 ) -> None:
     tok = emu.issue_token(app, user, refresh=True)
     assert tok.refresh_token
@@ -368,7 +369,7 @@ async def test_refresh_session_infers_the_circuit(
 
 
 async def test_refresh_client_session(
-    emu: OkEmulator, public_app: App, user: User, urls: dict[str, str]
+    emu: OkEmulator, public_app: App, user: User, urls: SessionSettings
 ) -> None:
     tok = emu.issue_token(public_app, user, refresh=True)
     assert tok.refresh_token
@@ -381,7 +382,7 @@ async def test_refresh_client_session(
     assert api_calls(emu, "users.getCurrentUser")[-1].circuit is Circuit.CLIENT
 
 
-async def test_unknown_refresh_token_is_an_auth_error(app: App, urls: dict[str, str]) -> None:
+async def test_unknown_refresh_token_is_an_auth_error(app: App, urls: SessionSettings) -> None:
     with pytest.raises(AuthError, match="refresh_token"):
         async with RefreshServerSession(
             app.app_id, app.app_key, app.app_secret_key, "nope", **urls
@@ -393,7 +394,7 @@ async def test_unknown_refresh_token_is_an_auth_error(app: App, urls: dict[str, 
 
 
 async def test_flow_session_authorizes_on_first_call_without_async_with(
-    emu: OkEmulator, app: App, user: User, urls: dict[str, str]
+    emu: OkEmulator, app: App, user: User, urls: SessionSettings
 ) -> None:
     session = PasswordServerSession(
         app.app_id, app.app_key, app.app_secret_key, LOGIN, PASSWORD, **urls
@@ -408,7 +409,7 @@ async def test_flow_session_authorizes_on_first_call_without_async_with(
 
 
 async def test_user_supplied_http_session_is_used_and_never_closed(
-    emu: OkEmulator, app: App, user: User, urls: dict[str, str]
+    emu: OkEmulator, app: App, user: User, urls: SessionSettings
 ) -> None:
     tok = emu.issue_token(app, user)
     async with aiohttp.ClientSession() as http:
@@ -427,7 +428,7 @@ async def test_user_supplied_http_session_is_used_and_never_closed(
 
 
 async def test_failed_authorization_closes_the_sdk_owned_http_session(
-    app: App, user: User, urls: dict[str, str]
+    app: App, user: User, urls: SessionSettings
 ) -> None:
     session = PasswordClientSession(app.app_id, app.app_key, LOGIN, "wrong", **urls)
     with pytest.raises(AuthError):

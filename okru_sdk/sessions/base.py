@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import json
+import logging
 import time
 from collections.abc import Mapping
 from types import TracebackType
@@ -20,7 +21,9 @@ import aiohttp
 from typing_extensions import Self
 
 from ..encoding import encode_params
-from ..errors import APIError, AuthError, TransportError
+from ..errors import APIError, AuthError, OkError, RequestTimeout, TransportError
+from ..redact import redact_body, redact_params
+from ..retry import DEFAULT_RETRY, RetryPolicy
 from ..signing import Circuit, application_secret, client_secret, server_secret, sign_params
 from ..transport import HttpReply, HttpTransport
 
@@ -36,6 +39,10 @@ DEFAULT_API_URL = "https://api.ok.ru"
 DEFAULT_CONNECT_URL = "https://connect.ok.ru"
 #: seconds one HTTP attempt may take
 DEFAULT_TIMEOUT = 30.0
+#: OK.ru's "session expired" code: renew the token once and repeat the call
+SESSION_EXPIRED = 102
+
+log = logging.getLogger("okru_sdk")
 
 
 class SessionMode(enum.Enum):
@@ -74,10 +81,16 @@ class TokenSession:
         api_url: str = DEFAULT_API_URL,
         connect_url: str = DEFAULT_CONNECT_URL,
         timeout: float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        reauthorize: bool = False,
+        rate_limit: float | None = None,
+        max_connections: int = 100,
         http: aiohttp.ClientSession | None = None,
     ) -> None:
         if timeout is None or not timeout > 0:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        if not isinstance(retry, RetryPolicy):
+            raise TypeError(f"retry must be a RetryPolicy, got {type(retry).__name__}")
         self.app_id = str(app_id)
         self.app_key = app_key
         self._app_secret_key = app_secret_key
@@ -87,11 +100,20 @@ class TokenSession:
         self.expires_at: float | None = None
         self.api_url = api_url.rstrip("/")
         self.connect_url = connect_url.rstrip("/")
-        self._transport = HttpTransport(timeout=float(timeout), http=http)
+        self.retry = retry
+        #: grant-flow sessions without a refresh token sign in again on 102 when true
+        self.reauthorize = reauthorize
+        self._transport = HttpTransport(
+            timeout=float(timeout),
+            http=http,
+            max_connections=max_connections,
+            rate_limit=rate_limit,
+        )
         self._fb_do = self.api_url + "/fb.do"
         self._signing_secret: str | None = None
         self._authorized = not self.needs_authorization
         self._auth_lock: asyncio.Lock | None = None
+        self._renew_lock: asyncio.Lock | None = None
         if self._authorized:
             self._signing_secret = self._secret_for(self.circuit)
 
@@ -227,26 +249,112 @@ class TokenSession:
         *,
         mode: SessionMode = SessionMode.OPTIONAL,
         timeout: float | None = None,
+        retry_safe: bool = True,
+        retry: RetryPolicy | None = None,
     ) -> bytes:
         """Sign and POST one API call to ``fb.do``; return the raw reply body.
 
-        ``params`` are encoded (see :func:`okru_sdk.encoding.encode_params`);
-        an OK.ru error body raises the matching :class:`~okru_sdk.APIError`.
+        ``params`` are encoded once (see :func:`okru_sdk.encoding.encode_params`)
+        and signed again for each attempt. ``timeout`` bounds one attempt;
+        the policy's ``total_timeout`` bounds all attempts and pauses. A 102
+        (session expired) renews the token once when the session can, and the
+        call is repeated. An OK.ru error body raises the matching
+        :class:`~okru_sdk.APIError`.
         """
         await self._ensure_authorized()
-        wire = encode_params(params)
-        wire["application_key"] = self.app_key
-        wire["format"] = "json"
-        wire["method"] = method
-        self._sign(method, wire, mode)
-        return await self._send(method, wire, timeout)
+        encoded = encode_params(params)
+        encoded["application_key"] = self.app_key
+        encoded["format"] = "json"
+        encoded["method"] = method
+        policy = self.retry if retry is None else retry
+        per_attempt = self._transport.timeout if timeout is None else timeout
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + policy.total_timeout
+        attempt = 0
+        renewed = False
+        while True:
+            attempt += 1
+            if self._expired() and not renewed:
+                renewed = await self._renew(self._access_token)
+            wire = dict(encoded)
+            self._sign(method, wire, mode)
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise RequestTimeout(
+                    f"{method}: the total deadline of {policy.total_timeout:g} s has passed",
+                    method=method,
+                )
+            error: OkError
+            try:
+                return await self._send(method, wire, min(per_attempt, remaining))
+            except APIError as exc:
+                if exc.code == SESSION_EXPIRED and not renewed:
+                    renewed = await self._renew(wire.get("access_token", ""))
+                    if renewed:
+                        attempt -= 1  # a renewal is not a retry
+                        continue
+                error = exc
+            except TransportError as exc:
+                error = exc
+            reason = policy.decide(error, attempt=attempt, retry_safe=retry_safe)
+            if reason is None:
+                raise error
+            pause = policy.delay(error, attempt=attempt)
+            if loop.time() + pause >= deadline:
+                raise error
+            log.info(
+                "retrying %s: attempt %d of %d in %.2f s after %s",
+                method,
+                attempt + 1,
+                policy.max_retries + 1,
+                pause,
+                reason,
+            )
+            await asyncio.sleep(pause)
 
     async def _send(self, method: str, wire: dict[str, str], timeout: float | None) -> bytes:
         """POST ready (encoded and signed) parameters to ``fb.do``."""
+        debug = log.isEnabledFor(logging.DEBUG)
+        if debug:
+            log.debug("-> %s %s", method, redact_params(wire))
         reply = await self._transport.request(
             "POST", self._fb_do, what=method, data=wire, timeout=timeout
         )
+        if debug:
+            log.debug("<- %s HTTP %d %s", method, reply.status, redact_body(reply.body))
         return check_api_reply(method, reply)
+
+    # -- renewal -------------------------------------------------------------------
+
+    @property
+    def can_renew(self) -> bool:
+        """Whether an expired token can be replaced without the user."""
+        return bool(self._refresh_token) or (self.reauthorize and self.needs_authorization)
+
+    def _expired(self) -> bool:
+        expires_at = self.expires_at
+        return expires_at is not None and time.time() >= expires_at and self.can_renew
+
+    async def _renew(self, stale_token: str) -> bool:
+        """Replace the access token ``stale_token``; concurrent callers share one renewal.
+
+        Returns whether the session now holds a token other than the stale one.
+        """
+        if not self.can_renew:
+            return False
+        if self._renew_lock is None:
+            self._renew_lock = asyncio.Lock()
+        async with self._renew_lock:
+            if self._access_token != stale_token:
+                return True  # another call renewed it while this one waited
+            if self._refresh_token:
+                from .oauth import refresh_access_token
+
+                await refresh_access_token(self)
+            else:
+                log.info("%s: signing in again after the session expired", type(self).__name__)
+                await self.authorize()
+            return True
 
     def _sign(self, method: str, wire: dict[str, str], mode: SessionMode) -> None:
         wire.pop("sig", None)
@@ -289,5 +397,16 @@ def check_api_reply(method: str, reply: HttpReply) -> bytes:
             method=method,
             status=reply.status,
             body=body,
+            retry_after=_retry_after(reply.headers.get("Retry-After")),
         )
     return body
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None  # an HTTP date: not worth parsing for OK.ru
+    return seconds if seconds >= 0 else None

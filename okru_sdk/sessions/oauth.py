@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 
 from ..errors import AuthError, ResponseDecodeError, TransportError
 from ..signing import Circuit
-from ..transport import HttpTransport
 from .base import DEFAULT_CONNECT_URL, TokenSession
 
 __all__ = ["TokenReply", "authorization_url", "join_scope", "new_state", "request_token"]
@@ -141,3 +140,14 @@ def adopt_token(session: TokenSession, token: TokenReply, *, grant: str) -> None
 def _server_variant_hint(session: TokenSession) -> str:
     server_variant = type(session).__name__.replace("Client", "Server")
     return f" (this application must use its secret key: use {server_variant})"
+
+
+async def refresh_access_token(session: TokenSession) -> None:
+    """Replace the session's access token using its refresh token."""
+    params = {
+        "grant_type": "refresh_token",
+        "refresh_token": session.refresh_token,
+        "client_id": session.app_id,
+    }
+    token = await request_token(session, params, grant="refresh_token")
+    adopt_token(session, token, grant="refresh_token")

@@ -6,7 +6,7 @@ from typing_extensions import Unpack
 
 from ..signing import Circuit
 from .base import TokenSession
-from .oauth import adopt_token, request_token
+from .oauth import refresh_access_token
 from .settings import SessionSettings
 
 __all__ = ["RefreshClientSession", "RefreshServerSession", "RefreshSession"]
@@ -30,13 +30,7 @@ class RefreshSession(TokenSession):
         self._refresh_token = refresh_token
 
     async def authorize(self) -> None:
-        params = {
-            "grant_type": "refresh_token",
-            "refresh_token": self._refresh_token,
-            "client_id": self.app_id,
-        }
-        token = await request_token(self, params, grant="refresh_token")
-        adopt_token(self, token, grant="refresh_token")
+        await refresh_access_token(self)
         self._authorized = True
 
 

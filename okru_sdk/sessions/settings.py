@@ -6,6 +6,8 @@ from typing import TypedDict
 
 import aiohttp
 
+from ..retry import RetryPolicy
+
 __all__ = ["SessionSettings"]
 
 
@@ -16,5 +18,13 @@ class SessionSettings(TypedDict, total=False):
     connect_url: str
     #: seconds one HTTP attempt may take; default 30
     timeout: float
+    #: retry rules and the total deadline of a call; default ``DEFAULT_RETRY``
+    retry: RetryPolicy
+    #: implicit and password flows: sign in again when the session expires
+    reauthorize: bool
+    #: client-side limit, calls per second (needs the ``ratelimit`` extra: aiolimiter)
+    rate_limit: float | None
+    #: cap on concurrent connections of the SDK-owned aiohttp session; default 100
+    max_connections: int
     #: an aiohttp session to use; the SDK never closes one it was given
     http: aiohttp.ClientSession | None

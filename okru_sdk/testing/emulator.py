@@ -119,10 +119,12 @@ class OkEmulator:
         await runner.setup()
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
+        # after a stop, come back on the same port so that clients keep working
+        port = self._requested_port or self._port or 0
         try:
-            if self._requested_port:
+            if port:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self._requested_port))
+            sock.bind((self.host, port))
             site = web.SockSite(runner, sock)
             await site.start()
         except BaseException:
@@ -133,7 +135,7 @@ class OkEmulator:
         self._runner = runner
 
     async def stop(self) -> None:
-        """Stop serving; state is kept, so the emulator can be started again."""
+        """Stop serving; state is kept, and a later :meth:`start` reuses the same port."""
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
