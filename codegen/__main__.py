@@ -1,0 +1,61 @@
+"""``python -m codegen``: regenerate the SDK's code and the generator's golden copy.
+
+With no arguments (what ``make generate`` runs) it writes:
+
+- ``schema/`` -> ``okru_sdk/_generated/`` and ``docs/catalogue.md``;
+- ``tests/codegen/fixture_schema/`` -> ``tests/codegen/golden/`` (the golden copy
+  the generator's tests compare against).
+
+``--schema DIR --out DIR --docs FILE`` runs one catalogue to a place of your choice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .catalogue import CatalogueError, load_catalogue
+from .render import REPO, generate
+
+__all__ = ["main", "run"]
+
+TARGETS = (
+    (REPO / "schema", REPO / "okru_sdk" / "_generated", REPO / "docs" / "catalogue.md"),
+    (
+        REPO / "tests" / "codegen" / "fixture_schema",
+        REPO / "tests" / "codegen" / "golden" / "_generated",
+        REPO / "tests" / "codegen" / "golden" / "catalogue.md",
+    ),
+)
+
+
+def run(schema: Path, out: Path, docs: Path) -> int:
+    """Load one catalogue and generate from it; return the number of methods."""
+    catalogue = load_catalogue(schema)
+    generate(catalogue, out, docs)
+    return len(catalogue.methods)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m codegen", description=__doc__)
+    parser.add_argument("--schema", type=Path)
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--docs", type=Path)
+    args = parser.parse_args(argv)
+    given = [args.schema, args.out, args.docs]
+    if any(given) and not all(given):
+        parser.error("--schema, --out and --docs go together")
+    targets = [(args.schema, args.out, args.docs)] if all(given) else list(TARGETS)
+    try:
+        for schema, out, docs in targets:
+            count = run(schema, out, docs)
+            print(f"codegen: {count} methods from {schema} -> {out}", file=sys.stderr)
+    except CatalogueError as exc:
+        print(f"codegen: bad catalogue entry: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,511 @@
+"""Pydantic models of the catalogue itself, and the loader that checks it.
+
+Every problem found while loading raises :class:`CatalogueError`, which names
+the file, the entry (method, object or error code) and the field, so a
+maintainer can go straight to the line to fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .naming import class_name, python_param_name, snake_case
+from .types import TypeExpr, TypeSyntaxError, parse_type
+
+__all__ = [
+    "Catalogue",
+    "CatalogueError",
+    "ErrorCode",
+    "ErrorFamily",
+    "Group",
+    "Method",
+    "ObjectSchema",
+    "Param",
+    "Scope",
+    "ScopeUse",
+    "load_catalogue",
+]
+
+DOC_URL = "https://apiok.ru/dev/methods/rest/{group}/{method}"
+
+
+class CatalogueError(Exception):
+    """A bad catalogue entry: ``file: entry: field: problem``."""
+
+    def __init__(self, file: str, entry: str, field: str, message: str) -> None:
+        self.file = file
+        self.entry = entry
+        self.field = field
+        self.message = message
+        super().__init__(f"{file}: {entry}: {field}: {message}")
+
+
+class _Strict(BaseModel):
+    """Catalogue models reject unknown keys, so a typo is an error, not a silent no-op."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# -- methods ----------------------------------------------------------------------
+
+
+class ScopeUse(_Strict):
+    """A scope a method needs, optionally only in some cases (``when``)."""
+
+    name: str
+    when: str | None = None
+
+
+class Param(_Strict):
+    """One method parameter."""
+
+    #: the wire name, exactly as OK.ru spells it
+    name: str
+    #: the Python keyword; defaults to snake_case of ``name``
+    python_name: str | None = None
+    type: str
+    required: bool = False
+    #: the server-side default when the parameter is left out (documentation only)
+    default: Any = None
+    #: closed set of values: the Python type becomes ``Literal[...]``
+    enum: list[str] | None = None
+    #: values seen in the wild but not confirmed complete: documented, not enforced
+    known_values: list[str] | None = None
+    max_items: int | None = None
+    max_length: int | None = None
+    description: str = ""
+    #: how the type is known: doc, legacy, code or inferred
+    type_source: Literal["doc", "legacy", "code", "inferred"] | None = None
+    #: maintainer note; not shown to users
+    note: str | None = None
+
+    @property
+    def py_name(self) -> str:
+        return self.python_name or python_param_name(self.name)
+
+    @property
+    def type_expr(self) -> TypeExpr:
+        return parse_type(self.type)
+
+    @property
+    def annotation(self) -> str:
+        literal = None
+        if self.enum:
+            literal = "Literal[" + ", ".join(_py_str(v) for v in self.enum) + "]"
+        return self.type_expr.param_annotation(literal)
+
+
+class Method(_Strict):
+    """One catalogued method."""
+
+    #: the wire name ``group.method``
+    name: str
+    python_name: str | None = None
+    description: str
+    session: Literal["required", "optional", "prohibited"]
+    #: why the session mode is what it is, when the sources are not plain about it
+    session_note: str | None = None
+    scopes: list[ScopeUse] = Field(default_factory=list)
+    params: list[Param] = Field(default_factory=list)
+    #: a type of the type language, see :mod:`codegen.types`
+    result: str
+    #: a plausible reply; the emulator answers it and docs show it
+    example: Any
+    #: whether repeating the call after a transient failure is harmless
+    retry_safe: bool
+    #: ``false`` for the few methods OK.ru wants unsigned (sdk.init)
+    signed: bool = True
+    doc_url: str | None = None
+    confidence: Literal["high", "medium", "low"]
+    source: list[str] = Field(default_factory=list)
+    deprecated: bool = False
+    #: maintainer notes: overrides, doubts, limits; shown in the docstring
+    notes: str | None = None
+
+    @field_validator("scopes", mode="before")
+    @classmethod
+    def _scope_strings(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"name": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    @property
+    def group_name(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    @property
+    def short_name(self) -> str:
+        return self.name.split(".", 1)[1]
+
+    @property
+    def py_name(self) -> str:
+        return self.python_name or snake_case(self.short_name)
+
+    @property
+    def spec_name(self) -> str:
+        return "_SPEC_" + self.py_name.upper()
+
+    @property
+    def result_expr(self) -> TypeExpr:
+        return parse_type(self.result)
+
+    @property
+    def doc_link(self) -> str:
+        return self.doc_url or DOC_URL.format(group=self.group_name, method=self.name)
+
+
+class Group(_Strict):
+    """One ``schema/methods/<group>.yaml`` file."""
+
+    group: str
+    python_name: str | None = None
+    description: str
+    methods: list[Method]
+    #: set by the loader: the file, relative to the catalogue root
+    file: str = ""
+
+    @property
+    def py_name(self) -> str:
+        return self.python_name or snake_case(self.group)
+
+    @property
+    def class_name(self) -> str:
+        return class_name(self.py_name) + "Methods"
+
+
+# -- objects, errors, scopes --------------------------------------------------------
+
+
+class ObjectSchema(_Strict):
+    """One ``schema/objects/<name>.yaml`` file: a JSON Schema with a ``title``."""
+
+    title: str
+    module: str
+    file: str
+    schema_: dict[str, Any]
+
+
+class ErrorFamily(_Strict):
+    name: str
+    class_name: str
+    description: str
+
+
+class ErrorCode(_Strict):
+    code: int
+    name: str
+    #: Python class name; defaults to PascalCase of ``name``
+    class_name: str | None = None
+    family: str
+    description: str
+    transient: bool = False
+    confidence: Literal["high", "medium", "low"] = "high"
+    note: str | None = None
+
+    @property
+    def py_class(self) -> str:
+        return self.class_name or class_name(self.name)
+
+
+class ErrorsFile(_Strict):
+    families: list[ErrorFamily]
+    errors: list[ErrorCode]
+
+
+class Scope(_Strict):
+    name: str
+    description: str
+    confidence: Literal["high", "medium", "low"]
+    source: str | None = None
+
+
+class ScopesFile(_Strict):
+    scopes: list[Scope]
+
+
+class Catalogue(_Strict):
+    """The whole loaded and cross-checked catalogue."""
+
+    root: str
+    groups: list[Group]
+    objects: list[ObjectSchema]
+    families: list[ErrorFamily]
+    errors: list[ErrorCode]
+    scopes: list[Scope]
+    #: sha256 over every catalogue file, paths included
+    digest: str
+
+    @property
+    def methods(self) -> list[Method]:
+        return [m for g in self.groups for m in g.methods]
+
+    def object_module(self, title: str) -> str:
+        for obj in self.objects:
+            if obj.title == title:
+                return obj.module
+        raise KeyError(title)
+
+
+# -- loading -----------------------------------------------------------------------
+
+
+def _py_str(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _read_yaml(path: Path, rel: str) -> Any:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except yaml.YAMLError as exc:
+        raise CatalogueError(rel, "-", "-", f"not valid YAML: {exc}") from exc
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(p) for p in loc) or "-"
+
+
+def _validation_error(rel: str, data: Any, exc: ValidationError, list_key: str) -> CatalogueError:
+    """Turn the first pydantic error into a CatalogueError naming the entry."""
+    err = exc.errors()[0]
+    loc = tuple(err["loc"])
+    entry = "-"
+    if len(loc) >= 2 and loc[0] == list_key and isinstance(loc[1], int):
+        try:
+            item = data[list_key][loc[1]]
+            entry = str(item.get("name") or item.get("code") or f"{list_key}[{loc[1]}]")
+        except (KeyError, IndexError, TypeError, AttributeError):
+            entry = f"{list_key}[{loc[1]}]"
+        item_index = loc[1]
+        loc = loc[2:]
+        # name the parameter, not its index
+        if len(loc) >= 2 and loc[0] == "params" and isinstance(loc[1], int):
+            try:
+                pname = data[list_key][item_index]["params"][loc[1]]["name"]
+                loc = ("params", str(pname), *loc[2:])
+            except (KeyError, IndexError, TypeError):
+                pass
+    return CatalogueError(rel, entry, _loc(loc), err["msg"])
+
+
+def _hash_files(root: Path, files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(files, key=lambda p: p.relative_to(root).as_posix()):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def load_catalogue(root: Path) -> Catalogue:
+    """Load ``root`` (a ``schema/`` folder) and check it; raise :class:`CatalogueError`.
+
+    File names in errors are shown relative to the working directory when possible.
+    """
+    root = root.resolve()
+    try:
+        return _load(root)
+    except CatalogueError as exc:
+        try:
+            shown = root.relative_to(Path.cwd()).as_posix()
+        except ValueError:
+            shown = root.as_posix()
+        raise CatalogueError(f"{shown}/{exc.file}", exc.entry, exc.field, exc.message) from None
+
+
+def _load(root: Path) -> Catalogue:
+    method_files = sorted((root / "methods").glob("*.yaml"))
+    object_files = sorted((root / "objects").glob("*.yaml"))
+    all_files = [*method_files, *object_files]
+    for extra in ("errors.yaml", "scopes.yaml"):
+        if not (root / extra).is_file():
+            raise CatalogueError(extra, "-", "-", f"missing file {root / extra}")
+        all_files.append(root / extra)
+
+    scopes = _load_scopes(root)
+    objects = _load_objects(root, object_files)
+    families, errors = _load_errors(root)
+    groups = [_load_group(root, path) for path in method_files]
+    _check_methods(groups, {o.title for o in objects}, {s.name for s in scopes})
+    return Catalogue(
+        root=str(root),
+        groups=sorted(groups, key=lambda g: g.group),
+        objects=objects,
+        families=families,
+        errors=errors,
+        scopes=scopes,
+        digest=_hash_files(root, all_files),
+    )
+
+
+def _load_scopes(root: Path) -> list[Scope]:
+    rel = "scopes.yaml"
+    data = _read_yaml(root / rel, rel)
+    try:
+        parsed = ScopesFile.model_validate(data)
+    except ValidationError as exc:
+        raise _validation_error(rel, data, exc, "scopes") from exc
+    seen: set[str] = set()
+    for scope in parsed.scopes:
+        if scope.name in seen:
+            raise CatalogueError(rel, scope.name, "name", "duplicate scope")
+        seen.add(scope.name)
+    return sorted(parsed.scopes, key=lambda s: s.name)
+
+
+def _load_errors(root: Path) -> tuple[list[ErrorFamily], list[ErrorCode]]:
+    rel = "errors.yaml"
+    data = _read_yaml(root / rel, rel)
+    try:
+        parsed = ErrorsFile.model_validate(data)
+    except ValidationError as exc:
+        key = "errors" if any(e["loc"][:1] == ("errors",) for e in exc.errors()) else "families"
+        raise _validation_error(rel, data, exc, key) from exc
+    family_names = {f.name for f in parsed.families}
+    codes: set[int] = set()
+    classes: set[str] = {f.class_name for f in parsed.families}
+    if len(classes) != len(parsed.families):
+        raise CatalogueError(rel, "families", "class_name", "two families share a class name")
+    for err in parsed.errors:
+        entry = f"{err.code} {err.name}"
+        if err.code in codes:
+            raise CatalogueError(rel, entry, "code", "duplicate error code")
+        if err.family not in family_names:
+            raise CatalogueError(
+                rel, entry, "family", f"unknown family {err.family!r} (see 'families')"
+            )
+        if err.py_class in classes:
+            raise CatalogueError(rel, entry, "class_name", f"duplicate class {err.py_class!r}")
+        codes.add(err.code)
+        classes.add(err.py_class)
+    return parsed.families, sorted(parsed.errors, key=lambda e: e.code)
+
+
+def _iter_refs(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield path or "$ref", value
+            else:
+                yield from _iter_refs(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _iter_refs(value, f"{path}[{i}]")
+
+
+def _load_objects(root: Path, files: list[Path]) -> list[ObjectSchema]:
+    objects: list[ObjectSchema] = []
+    titles: dict[str, str] = {}
+    names = {p.name for p in files}
+    for path in files:
+        rel = path.relative_to(root).as_posix()
+        data = _read_yaml(path, rel)
+        if not isinstance(data, dict):
+            raise CatalogueError(rel, path.stem, "-", "an object file must hold a JSON Schema")
+        title = data.get("title")
+        if not isinstance(title, str) or not re.fullmatch(r"[A-Z][A-Za-z0-9]*", title):
+            raise CatalogueError(rel, path.stem, "title", "needs a PascalCase 'title'")
+        if title in titles:
+            raise CatalogueError(rel, title, "title", f"duplicate object, also in {titles[title]}")
+        if data.get("type") != "object":
+            raise CatalogueError(rel, title, "type", "an object schema must have type: object")
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", path.stem):
+            raise CatalogueError(rel, title, "-", "file names are snake_case (a module name)")
+        for where, ref in _iter_refs(data):
+            if ref not in names:
+                raise CatalogueError(
+                    rel, title, where, f"$ref to missing object file {ref!r} in objects/"
+                )
+        titles[title] = rel
+        objects.append(ObjectSchema(title=title, module=path.stem, file=rel, schema_=data))
+    return objects
+
+
+def _load_group(root: Path, path: Path) -> Group:
+    rel = path.relative_to(root).as_posix()
+    data = _read_yaml(path, rel)
+    try:
+        group = Group.model_validate(data)
+    except ValidationError as exc:
+        raise _validation_error(rel, data, exc, "methods") from exc
+    if path.stem != group.group:
+        raise CatalogueError(rel, "-", "group", f"file name must be {group.group}.yaml")
+    return group.model_copy(update={"file": rel})
+
+
+def _check_methods(groups: list[Group], objects: set[str], scopes: set[str]) -> None:
+    seen: dict[str, str] = {}
+    group_py: dict[str, str] = {}
+    for group in groups:
+        rel = group.file
+        if group.py_name in group_py:
+            raise CatalogueError(rel, "-", "python_name", f"clashes with {group_py[group.py_name]}")
+        group_py[group.py_name] = rel
+        py_names: set[str] = set()
+        for method in group.methods:
+            _check_method(rel, group, method, objects, scopes)
+            if method.name in seen:
+                raise CatalogueError(
+                    rel, method.name, "name", f"duplicate method, also in {seen[method.name]}"
+                )
+            if method.py_name in py_names:
+                raise CatalogueError(rel, method.name, "python_name", "duplicate Python name")
+            seen[method.name] = rel
+            py_names.add(method.py_name)
+
+
+def _check_method(
+    rel: str, group: Group, method: Method, objects: set[str], scopes: set[str]
+) -> None:
+    name = method.name
+    if "." not in name or method.group_name != group.group:
+        raise CatalogueError(rel, name, "name", f"must be '{group.group}.<method>'")
+    if not method.description.strip():
+        raise CatalogueError(rel, name, "description", "must not be empty")
+    for scope in method.scopes:
+        if scope.name not in scopes:
+            raise CatalogueError(rel, name, "scopes", f"unknown scope {scope.name!r}")
+    try:
+        result = method.result_expr
+    except TypeSyntaxError as exc:
+        raise CatalogueError(rel, name, "result", str(exc)) from exc
+    for obj in result.objects:
+        if obj not in objects:
+            raise CatalogueError(rel, name, "result", f"unknown object {obj!r} (no such title)")
+    if result.name == "none" and method.example is not None:
+        raise CatalogueError(rel, name, "example", "a 'none' result has no example (use null)")
+    py_names: set[str] = set()
+    wire_names: set[str] = set()
+    for param in method.params:
+        field = f"params.{param.name}"
+        try:
+            expr = param.type_expr
+            param.annotation  # noqa: B018  # raises for object types
+        except TypeSyntaxError as exc:
+            raise CatalogueError(rel, name, f"{field}.type", str(exc)) from exc
+        if expr.name == "none" or (expr.item is not None and expr.item.kind != "scalar"):
+            raise CatalogueError(rel, name, f"{field}.type", f"{param.type!r} is not a param type")
+        if param.enum is not None:
+            base = expr.item if expr.item is not None else expr
+            if base.name != "string":
+                raise CatalogueError(rel, name, f"{field}.enum", "only string values can be enums")
+            if not param.enum:
+                raise CatalogueError(rel, name, f"{field}.enum", "an enum needs values")
+            if param.default is not None and param.default not in param.enum:
+                raise CatalogueError(
+                    rel, name, f"{field}.default", f"{param.default!r} is not in the enum"
+                )
+        if param.required and param.default is not None:
+            raise CatalogueError(rel, name, f"{field}.default", "a required param has no default")
+        if param.name in wire_names:
+            raise CatalogueError(rel, name, field, "duplicate parameter")
+        if param.py_name in py_names:
+            raise CatalogueError(rel, name, f"{field}.python_name", "duplicate Python name")
+        wire_names.add(param.name)
+        py_names.add(param.py_name)
