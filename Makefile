@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint format typecheck generate check-generated clean
+.PHONY: venv demo test lint format typecheck generate check-generated bench soak clean
 
 venv: $(STAMP)
 
@@ -43,3 +43,10 @@ generate: $(STAMP)
 check-generated: generate
 	git diff --exit-code -- $(GENERATED)
 	test -z "$$(git status --porcelain --untracked-files=all -- $(GENERATED))"
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python benchmarks/run.py
+
+soak: $(STAMP)
+	$(BIN)/python benchmarks/soak.py

@@ -11,6 +11,7 @@ from pydantic import TypeAdapter, ValidationError
 from ._generated.groups import GeneratedGroups
 from .encoding import NOT_GIVEN, NotGiven
 from .errors import ResponseDecodeError
+from .params import Param, check_params
 from .sessions.base import SessionMode, TokenSession
 
 __all__ = ["API", "MethodSpec"]
@@ -25,7 +26,7 @@ class MethodSpec(Generic[T]):
     adapter for the result is built on the first call, not at import.
     """
 
-    __slots__ = ("_adapter", "mode", "name", "result_type", "retry_safe")
+    __slots__ = ("_adapter", "mode", "name", "params", "result_type", "retry_safe")
 
     def __init__(
         self,
@@ -34,8 +35,11 @@ class MethodSpec(Generic[T]):
         *,
         mode: SessionMode = SessionMode.OPTIONAL,
         retry_safe: bool = True,
+        params: tuple[Param, ...] = (),
     ) -> None:
         self.name = name
+        #: declared parameters, checked before a call is sent
+        self.params = params
         self.result_type = result_type
         self.mode = mode
         self.retry_safe = retry_safe
@@ -108,6 +112,8 @@ class API(GeneratedGroups):
         extra_params: Mapping[str, Any] | None = None,
     ) -> T:
         """The one call every generated method delegates to."""
+        if spec.params:
+            check_params(spec.name, spec.params, params)
         if extra_params:
             params = {**params, **extra_params}
         body = await self.session.request(
@@ -115,6 +121,7 @@ class API(GeneratedGroups):
             params,
             mode=spec.mode,
             timeout=None if timeout is NOT_GIVEN else timeout,
+            retry_safe=spec.retry_safe,
         )
         return spec.parse(body)
 

@@ -17,6 +17,7 @@ __all__ = [
     "APIError",
     "AuthError",
     "OkError",
+    "ParameterValidationError",
     "RequestTimeout",
     "ResponseDecodeError",
     "TransportError",
@@ -37,6 +38,15 @@ class OkError(Exception):
 
 class AuthError(OkError):
     """Authorization failed, or the session cannot make the requested call."""
+
+
+class ParameterValidationError(OkError, ValueError):
+    """A call parameter does not fit the catalogue; raised before anything is sent."""
+
+    def __init__(self, method: str, param: str, problem: str) -> None:
+        self.method = method
+        self.param = param
+        super().__init__(f"{method}: parameter {param!r} {problem}")
 
 
 class APIError(OkError):
