@@ -1,5 +1,7 @@
 """okru-sdk: a typed, asynchronous client for the OK.ru (Odnoklassniki) REST API."""
 
+from ._generated import errors as _generated_errors
+from ._generated.errors import *  # noqa: F403  (one class per OK.ru error code)
 from .api import API, MethodSpec
 from .encoding import NOT_GIVEN, NotGiven
 from .errors import (
@@ -11,6 +13,7 @@ from .errors import (
     ResponseDecodeError,
     TransportError,
 )
+from .retry import DEFAULT_RETRY, NO_RETRY, RetryPolicy
 from .sessions import (
     ClientSession,
     CodeClientSession,
@@ -64,4 +67,8 @@ __all__ = [
     "TokenSession",
     "TransportError",
     "authorization_url",
+    "DEFAULT_RETRY",
+    "NO_RETRY",
+    "RetryPolicy",
 ]
+__all__ += _generated_errors.__all__
