@@ -2,11 +2,13 @@
 
 With no arguments (what ``make generate`` runs) it writes:
 
-- ``schema/`` -> ``okru_sdk/_generated/`` and ``docs/catalogue.md``;
+- ``schema/`` -> ``okru_sdk/_generated/``, ``docs/catalogue.md`` and the
+  contract tests ``tests/contract/test_<group>.py``;
 - ``tests/codegen/fixture_schema/`` -> ``tests/codegen/golden/`` (the golden copy
   the generator's tests compare against).
 
-``--schema DIR --out DIR --docs FILE`` runs one catalogue to a place of your choice.
+``--schema DIR --out DIR --docs FILE [--contract DIR]`` runs one catalogue to a
+place of your choice.
 """
 
 from __future__ import annotations
@@ -20,20 +22,26 @@ from .render import REPO, generate
 
 __all__ = ["main", "run"]
 
-TARGETS = (
-    (REPO / "schema", REPO / "okru_sdk" / "_generated", REPO / "docs" / "catalogue.md"),
+TARGETS: tuple[tuple[Path, Path, Path, Path | None], ...] = (
+    (
+        REPO / "schema",
+        REPO / "okru_sdk" / "_generated",
+        REPO / "docs" / "catalogue.md",
+        REPO / "tests" / "contract",
+    ),
     (
         REPO / "tests" / "codegen" / "fixture_schema",
         REPO / "tests" / "codegen" / "golden" / "_generated",
         REPO / "tests" / "codegen" / "golden" / "catalogue.md",
+        REPO / "tests" / "codegen" / "golden" / "contract",
     ),
 )
 
 
-def run(schema: Path, out: Path, docs: Path) -> int:
+def run(schema: Path, out: Path, docs: Path, contract: Path | None = None) -> int:
     """Load one catalogue and generate from it; return the number of methods."""
     catalogue = load_catalogue(schema)
-    generate(catalogue, out, docs)
+    generate(catalogue, out.resolve(), docs.resolve(), contract.resolve() if contract else None)
     return len(catalogue.methods)
 
 
@@ -42,14 +50,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--schema", type=Path)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--docs", type=Path)
+    parser.add_argument("--contract", type=Path, help="folder for the contract tests")
     args = parser.parse_args(argv)
     given = [args.schema, args.out, args.docs]
-    if any(given) and not all(given):
-        parser.error("--schema, --out and --docs go together")
-    targets = [(args.schema, args.out, args.docs)] if all(given) else list(TARGETS)
+    if (any(given) or args.contract) and not all(given):
+        parser.error("--schema, --out and --docs go together (--contract is optional)")
+    targets = [(args.schema, args.out, args.docs, args.contract)] if all(given) else list(TARGETS)
     try:
-        for schema, out, docs in targets:
-            count = run(schema, out, docs)
+        for schema, out, docs, contract in targets:
+            count = run(schema, out, docs, contract)
             print(f"codegen: {count} methods from {schema} -> {out}", file=sys.stderr)
     except CatalogueError as exc:
         print(f"codegen: bad catalogue entry: {exc}", file=sys.stderr)

@@ -35,6 +35,20 @@ __all__ = [
 
 DOC_URL = "https://apiok.ru/dev/methods/rest/{group}/{method}"
 
+#: how a type is known: an official method page, the legacy SDK docs, client code, a guess
+TypeSource = Literal["doc", "legacy", "code", "inferred"]
+
+#: catalogue scalar -> the value kind :class:`okru_sdk.params.Param` checks
+RUNTIME_KINDS = {
+    "string": "string",
+    "date": "string",
+    "int": "int",
+    "long": "int",
+    "float": "float",
+    "boolean": "boolean",
+    "json": "json",
+}
+
 
 class CatalogueError(Exception):
     """A bad catalogue entry: ``file: entry: field: problem``."""
@@ -82,7 +96,7 @@ class Param(_Strict):
     max_length: int | None = None
     description: str = ""
     #: how the type is known: doc, legacy, code or inferred
-    type_source: Literal["doc", "legacy", "code", "inferred"] | None = None
+    type_source: TypeSource | None = None
     #: maintainer note; not shown to users
     note: str | None = None
 
@@ -95,11 +109,40 @@ class Param(_Strict):
         return parse_type(self.type)
 
     @property
+    def is_fields(self) -> bool:
+        """A ``fields``-style parameter (``fields``, ``photo_fields``...): any string goes."""
+        return self.name.lower().endswith("fields")
+
+    @property
+    def closed_enum(self) -> list[str] | None:
+        """The enforced values: ``enum``, except on ``fields``-style params (documented only)."""
+        return None if self.is_fields else self.enum
+
+    @property
+    def documented_values(self) -> list[str] | None:
+        """Values shown in the docs as known but not enforced."""
+        if self.is_fields and self.enum:
+            return [*self.enum, *(self.known_values or [])]
+        return self.known_values
+
+    @property
     def annotation(self) -> str:
         literal = None
-        if self.enum:
-            literal = "Literal[" + ", ".join(_py_str(v) for v in self.enum) + "]"
+        if self.closed_enum:
+            literal = "Literal[" + ", ".join(_py_str(v) for v in self.closed_enum) + "]"
         return self.type_expr.param_annotation(literal)
+
+    @property
+    def runtime_kind(self) -> str:
+        """The value kind checked before sending: string, int, float, boolean, json or list."""
+        expr = self.type_expr
+        return "list" if expr.kind == "list" else RUNTIME_KINDS[expr.name]
+
+    @property
+    def runtime_item(self) -> str | None:
+        """The item kind of a list parameter, else ``None``."""
+        item = self.type_expr.item
+        return RUNTIME_KINDS[item.name] if item is not None else None
 
 
 class Method(_Strict):
@@ -126,6 +169,10 @@ class Method(_Strict):
     confidence: Literal["high", "medium", "low"]
     source: list[str] = Field(default_factory=list)
     deprecated: bool = False
+    #: OK.ru only allows it for its own or whitelisted apps; the docstring warns
+    first_party: bool = False
+    #: how the ``result`` type is known: doc, legacy, code or inferred
+    result_source: TypeSource | None = None
     #: maintainer notes: overrides, doubts, limits; shown in the docstring
     notes: str | None = None
 
@@ -155,6 +202,22 @@ class Method(_Strict):
     @property
     def result_expr(self) -> TypeExpr:
         return parse_type(self.result)
+
+    @property
+    def result_unconfirmed(self) -> list[str]:
+        """Why the result shape is unconfirmed (empty when it is not).
+
+        The rule: the result is or holds untyped ``json`` (``dict[str, Any]``),
+        or the entry's confidence is low, or the result type is marked inferred.
+        """
+        reasons: list[str] = []
+        if _mentions_json(self.result_expr):
+            reasons.append("untyped (`dict[str, Any]`)")
+        if self.confidence == "low":
+            reasons.append("low confidence")
+        if self.result_source == "inferred":
+            reasons.append("result type inferred")
+        return reasons
 
     @property
     def doc_link(self) -> str:
@@ -254,6 +317,12 @@ class Catalogue(_Strict):
 
 
 # -- loading -----------------------------------------------------------------------
+
+
+def _mentions_json(expr: TypeExpr) -> bool:
+    if expr.item is not None:
+        return _mentions_json(expr.item)
+    return expr.kind == "scalar" and expr.name == "json"
 
 
 def _py_str(value: str) -> str:

@@ -20,6 +20,9 @@ from typing import Any
 import jinja2
 
 from .catalogue import Catalogue, Method
+from .catalogue import Param as CatalogueParam
+from .contract import example_args
+from .coverage import compute_coverage
 
 __all__ = ["generate"]
 
@@ -45,7 +48,50 @@ def _env() -> jinja2.Environment:
     env.filters["method_doc"] = method_docstring
     env.filters["pyrepr"] = _pyrepr
     env.filters["docwrap"] = _docwrap
+    env.filters["spec_param"] = spec_param
+    env.filters["pystr"] = _pystr
+    env.filters["pytuple"] = _pytuple
+    env.filters["example_json"] = _example_json
+    env.filters["example_args"] = example_args
     return env
+
+
+def _pystr(value: str) -> str:
+    """A double-quoted Python string literal."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _example_json(value: Any) -> str:
+    """An example as a Python literal of its compact JSON text (split to fit lines)."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=False, separators=(",", ":"))
+    if len(text) <= 60:
+        return _pystr(text)
+    chunks = [text[i : i + 60] for i in range(0, len(text), 60)]
+    return "(" + " ".join(_pystr(c) for c in chunks) + ")"
+
+
+def _pytuple(values: list[str] | None) -> str:
+    """A tuple literal of strings without a magic trailing comma (``None`` for None)."""
+    if values is None:
+        return "None"
+    if len(values) == 1:
+        return f"({_pystr(values[0])},)"
+    return "(" + ", ".join(_pystr(v) for v in values) + ")"
+
+
+def spec_param(param: CatalogueParam) -> str:
+    """The ``okru_sdk.params.Param(...)`` expression declaring one parameter."""
+    args = [_pystr(param.name), _pystr(param.runtime_kind)]
+    if param.runtime_item is not None:
+        args.append(f"item={_pystr(param.runtime_item)}")
+    if param.required:
+        args.append("required=True")
+    enum = param.closed_enum
+    if enum:
+        args.append(f"enum={_pytuple(enum)}")
+    if param.max_items is not None:
+        args.append(f"max_items={param.max_items}")
+    return "Param(" + ", ".join(args) + ")"
 
 
 def _doc_escape(text: str) -> str:
@@ -74,9 +120,15 @@ def _wrap(text: str, indent: str, first: str = "") -> list[str]:
         width=DOC_WIDTH,
         initial_indent=indent + first,
         subsequent_indent=indent + "    " if first else indent,
-        break_long_words=False,
+        break_long_words=True,  # only words longer than a whole line are broken
         break_on_hyphens=False,
     )
+
+
+def _wrap_opening(text: str) -> list[str]:
+    """Wrap a docstring's first paragraph, leaving room for the opening quotes."""
+    lines = _wrap(text, "", '"""')
+    return [lines[0][3:], *[line.removeprefix("    ") for line in lines[1:]]]
 
 
 def _param_doc(method: Method) -> list[str]:
@@ -85,8 +137,8 @@ def _param_doc(method: Method) -> list[str]:
         bits = [p.description.rstrip(".") + "." if p.description else "Not documented yet."]
         if p.name != p.py_name:
             bits.append(f"Wire name ``{p.name}``.")
-        if p.known_values:
-            bits.append("Known values: " + ", ".join(p.known_values) + ".")
+        if p.documented_values:
+            bits.append("Known values: " + ", ".join(p.documented_values) + ".")
         if p.default is not None:
             bits.append(f"Server default: ``{json.dumps(p.default)}``.")
         if p.max_items is not None:
@@ -105,9 +157,29 @@ def _param_doc(method: Method) -> list[str]:
     return lines
 
 
+FIRST_PARTY_WARNING = (
+    "Warning: first-party only. OK.ru allows this method for its own and whitelisted "
+    "apps; other apps get an error."
+)
+DEPRECATED_WARNING = "Deprecated: OK.ru has deprecated this method; avoid it in new code."
+
+
+def method_warnings(method: Method) -> list[str]:
+    """The warning lines that open a method's docstring."""
+    out: list[str] = []
+    if method.first_party:
+        out.append(FIRST_PARTY_WARNING)
+    if method.deprecated:
+        out.append(DEPRECATED_WARNING)
+    return out
+
+
 def method_docstring(method: Method) -> str:
     """The docstring body of a generated method, indented for a method in a class."""
-    lines = _wrap(method.description, "")
+    paragraphs = [*method_warnings(method), method.description]
+    lines = _wrap_opening(paragraphs[0])
+    for text in paragraphs[1:]:
+        lines += ["", *_wrap(text, "")]
     lines.append("")
     scopes = ", ".join(s.name + (f" ({s.when})" if s.when else "") for s in method.scopes)
     facts = (
@@ -120,8 +192,6 @@ def method_docstring(method: Method) -> str:
         if note:
             lines.append("")
             lines += _wrap(note, "")
-    if method.deprecated:
-        lines += ["", "Deprecated by OK.ru."]
     lines += ["", "Args:", *_param_doc(method), "", "Official docs:", "    " + method.doc_link]
     indent = " " * 8
     return "\n".join([lines[0], *[(indent + line) if line else "" for line in lines[1:]]])
@@ -213,8 +283,36 @@ def _ruff(paths: list[Path]) -> None:
     subprocess.run([ruff, "check", "--quiet", *config, *args], check=True)
 
 
-def generate(catalogue: Catalogue, package: Path, docs: Path) -> None:
-    """Wipe ``package`` and write the generated code into it; write ``docs``."""
+def write_contract_tests(catalogue: Catalogue, folder: Path) -> None:
+    """Write ``test_<group>.py`` per method group into ``folder``.
+
+    Earlier ``test_*.py`` files there are removed first (they are all generated);
+    hand-written files (``conftest.py``, ``support.py``, ``__init__.py``) stay.
+    """
+    env = _env()
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("test_*.py"):
+        stale.unlink()
+    written: list[Path] = []
+    for group in catalogue.groups:
+        if not group.methods:
+            continue
+        target = folder / f"test_{group.py_name}.py"
+        methods = sorted(group.methods, key=lambda m: m.py_name)
+        target.write_text(
+            env.get_template("contract_group.py.j2").render(group=group, methods=methods),
+            encoding="utf-8",
+        )
+        written.append(target)
+    if written:
+        _ruff(written)
+
+
+def generate(catalogue: Catalogue, package: Path, docs: Path, contract: Path | None = None) -> None:
+    """Wipe ``package`` and write the generated code into it; write ``docs``.
+
+    With ``contract``, also write the per-group contract tests into that folder.
+    """
     env = _env()
     if package.exists():
         shutil.rmtree(package)
@@ -251,6 +349,7 @@ def generate(catalogue: Catalogue, package: Path, docs: Path) -> None:
     )
     methods = sorted(catalogue.methods, key=lambda m: m.name)
     render("emulator_data.py.j2", package / "emulator_data.py", methods=methods)
+    render("index.py.j2", package / "index.py", methods=methods)
     render(
         "package_init.py.j2",
         package / "__init__.py",
@@ -270,4 +369,7 @@ def generate(catalogue: Catalogue, package: Path, docs: Path) -> None:
         errors=catalogue.errors,
         family_class=family_class,
         confidence=[(k, counts[k]) for k in ("high", "medium", "low") if counts[k]],
+        coverage=compute_coverage(catalogue),
     )
+    if contract is not None:
+        write_contract_tests(catalogue, contract)

@@ -67,6 +67,19 @@ class MethodSpec(Generic[T]):
         return f"MethodSpec({self.name!r}, mode={self.mode.value})"
 
 
+_INDEX: dict[str, tuple[str, bool]] | None = None
+
+
+def _method_index() -> dict[str, tuple[str, bool]]:
+    """Wire name -> (session mode, retry_safe) of every catalogued method, loaded once."""
+    global _INDEX
+    if _INDEX is None:
+        from ._generated.index import METHOD_INDEX
+
+        _INDEX = METHOD_INDEX
+    return _INDEX
+
+
 def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", None) or repr(tp)
 
@@ -89,10 +102,17 @@ class API(GeneratedGroups):
 
         The untyped escape hatch for methods the catalogue does not know yet.
         Values are encoded like typed calls (lists comma-joined, booleans
-        ``true``/``false``, dicts as JSON).
+        ``true``/``false``, dicts as JSON). A catalogued method keeps its
+        session mode and retry flag; any other method is sent with the
+        session it has and is treated as unsafe to retry (it may be a write).
         """
+        known = _method_index().get(method)
         body = await self.session.request(
-            method, params, timeout=None if timeout is NOT_GIVEN else timeout
+            method,
+            params,
+            mode=SessionMode(known[0]) if known else SessionMode.OPTIONAL,
+            timeout=None if timeout is NOT_GIVEN else timeout,
+            retry_safe=known[1] if known else False,
         )
         if not body.strip():
             return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable
 
@@ -22,7 +23,7 @@ from okru_sdk import (
 from okru_sdk.errors import RequestTimeout as _RT
 from okru_sdk.retry import NO_RETRY, RetryPolicy
 from okru_sdk.sessions import SessionSettings
-from okru_sdk.testing import OkEmulator
+from okru_sdk.testing import Fault, OkEmulator
 from okru_sdk.testing.state import App, MethodCall, User
 
 from .conftest import LOGIN, PASSWORD, REDIRECT_URI
@@ -65,6 +66,13 @@ async def server_session(
     )
 
 
+async def read(session: ServerSession, method: str) -> object:
+    """A retry-safe call of an uncatalogued test method (``api.call`` would treat
+    it as a possible write and not retry it)."""
+    body = await session.request(method, {}, retry_safe=True)
+    return json.loads(body) if body else None
+
+
 def calls_of(emu: OkEmulator, method: str) -> int:
     return sum(1 for r in emu.requests if r.method == method)
 
@@ -77,7 +85,7 @@ async def test_a_500_then_success_is_retried_and_succeeds(
 ) -> None:
     emu.register_method("test.flaky", failing_then([html(500)], {"ok": True}))
     async with await server_session(emu, app, user, retry=FAST) as s:
-        assert await API(s).call("test.flaky") == {"ok": True}
+        assert await read(s, "test.flaky") == {"ok": True}
     assert calls_of(emu, "test.flaky") == 2
 
 
@@ -87,7 +95,7 @@ async def test_a_502_page_ends_as_transport_error_after_the_retries(
     emu.register_method("test.down", failing_then([html(502)] * 10, None))
     async with await server_session(emu, app, user, retry=FAST) as s:
         with pytest.raises(TransportError) as info:
-            await API(s).call("test.down")
+            await read(s, "test.down")
     assert info.value.status == 502
     assert calls_of(emu, "test.down") == 3  # the first attempt and 2 retries
 
@@ -98,9 +106,9 @@ async def test_transient_ok_errors_are_retried_and_others_are_not(
     emu.register_method("test.service", failing_then([ok_error(2)], "fine"))
     emu.register_method("test.param", failing_then([ok_error(100)], "never"))
     async with await server_session(emu, app, user, retry=FAST) as s:
-        assert await API(s).call("test.service") == "fine"
+        assert await read(s, "test.service") == "fine"
         with pytest.raises(APIError) as info:
-            await API(s).call("test.param")
+            await read(s, "test.param")
     assert info.value.code == 100
     assert calls_of(emu, "test.param") == 1
 
@@ -153,7 +161,7 @@ async def test_hung_reply_times_out_per_attempt_within_the_default_policy(
     started = time.monotonic()
     async with await server_session(emu, app, user, timeout=0.2) as s:
         with pytest.raises(RequestTimeout):
-            await API(s).call("test.hang")
+            await read(s, "test.hang")
     elapsed = time.monotonic() - started
     release.set()
     assert calls_of(emu, "test.hang") == 3
@@ -173,7 +181,7 @@ async def test_total_deadline_bounds_all_attempts(emu: OkEmulator, app: App, use
     started = time.monotonic()
     async with await server_session(emu, app, user, timeout=0.2, retry=policy) as s:
         with pytest.raises(_RT):
-            await API(s).call("test.hang")
+            await read(s, "test.hang")
     release.set()
     assert time.monotonic() - started < 0.5 + 1.5  # generous: shared machines are noisy
 
@@ -184,7 +192,7 @@ async def test_flood_error_backs_off_and_ends_as_code_8(
     emu.register_method("test.flood", failing_then([ok_error(8)] * 10, None))
     async with await server_session(emu, app, user, retry=FAST) as s:
         with pytest.raises(APIError) as info:
-            await API(s).call("test.flood")
+            await read(s, "test.flood")
     assert info.value.code == 8
     assert isinstance(info.value, APIError.for_code(8))
     assert calls_of(emu, "test.flood") == 3
@@ -312,3 +320,19 @@ async def test_connection_cap_is_respected(emu: OkEmulator, app: App, user: User
     async with await server_session(emu, app, user, max_connections=3) as s:
         await asyncio.gather(*(API(s).call("test.slow") for _ in range(12)))
     assert peak == 3
+
+
+async def test_api_call_retries_catalogued_reads_but_not_unknown_methods(
+    emu: OkEmulator, app: App, user: User
+) -> None:
+    emu.faults.add(Fault.http(500), method="users.getCurrentUser", times=1)
+    emu.faults.add(Fault.http(500), method="test.unknownWrite", times=1)
+    emu.register_method("test.unknownWrite", lambda call: "written")
+    async with await server_session(emu, app, user, retry=FAST) as s:
+        me = await API(s).call("users.getCurrentUser")
+        assert me["uid"] == user.uid
+        with pytest.raises(TransportError):
+            await API(s).call("test.unknownWrite")
+    assert calls_of(emu, "users.getCurrentUser") == 2
+    assert calls_of(emu, "test.unknownWrite") == 1
+    assert emu.handled["test.unknownWrite"] == 0

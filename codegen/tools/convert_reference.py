@@ -88,6 +88,9 @@ STOCK = {
 
 PAGING = ["FORWARD", "BACKWARD", "AROUND"]
 
+#: how a method only first-party / whitelisted apps may call is marked (no field for it yet)
+FIRST_PARTY = "First-party only:"
+
 GROUP_DESCRIPTIONS = {
     "apps": "Games platform: promo, VIP offers, game pushes.",
     "auth": "Sessions of first-party clients and session upkeep.",
@@ -158,7 +161,11 @@ def convert_param(seed: dict[str, Any]) -> dict[str, Any]:
             out["max_items" if key == "max_items" else "max_length"] = seed[key]
     note = seed.get("note")
     desc = STOCK.get(name) or (note[:1].upper() + note[1:] + "." if note else None)
-    out["description"] = desc or f"The {name} parameter (meaning not documented yet)."
+    desc = desc or f"The {name} parameter (meaning not documented yet)."
+    if "max" in seed:
+        # a numeric upper bound; the format has no field for it, so say it in words
+        desc = desc.rstrip(".") + f" (at most {seed['max']})."
+    out["description"] = desc
     out["type_source"] = seed.get("type_source")
     item = seed.get("item") if seed["type"] == "list" else None
     extra = [seed.get("enum_ref"), item if item not in (None, "string", "long (bytes)") else None]
@@ -295,7 +302,13 @@ def convert_method(seed: dict[str, Any], objects_dir: Path) -> tuple[dict[str, A
     name = seed["name"]
     session, session_note = _session(seed)
     result, example, obj, stem = convert_result(seed, objects_dir)
-    entry: dict[str, Any] = {"name": name, "description": seed["description"].strip()}
+    description = seed["description"].strip()
+    restricted = seed.get("restricted")
+    if restricted:
+        # the format has no field for it: say it first, in the description and in notes
+        rest = re.sub(r"^(Internal/first-party|First-party)\W*", "", description)
+        description = f"{FIRST_PARTY} {rest[:1].lower()}{rest[1:]}"
+    entry: dict[str, Any] = {"name": name, "description": description}
     entry["session"] = session
     if session_note:
         entry["session_note"] = session_note
@@ -310,7 +323,7 @@ def convert_method(seed: dict[str, Any], objects_dir: Path) -> tuple[dict[str, A
     entry["source"] = list(seed.get("source") or [])
     if seed.get("deprecated"):
         entry["deprecated"] = True
-    notes = [seed.get("notes"), seed.get("restricted")]
+    notes = [f"{FIRST_PARTY} {restricted}." if restricted else None, seed.get("notes")]
     notes += list(seed.get("limits") or [])
     if any(notes):
         entry["notes"] = "; ".join(str(n) for n in notes if n)

@@ -7,6 +7,6 @@ from __future__ import annotations
 from . import errors as errors
 
 #: sha256 of the catalogue files this code was generated from
-CATALOGUE_SHA256 = "8bc7fd4baae340d152dedc2e32ff58c59f8565eb697a0641b377be6011f1e17b"
+CATALOGUE_SHA256 = "893541bea79a5bd01e0503d3cd643084e720664dca46f89db725ef70fa68d06b"
 #: number of catalogued methods
-METHOD_COUNT = 54
+METHOD_COUNT = 193

@@ -4,26 +4,175 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal, NamedTuple
 
-__all__ = ["METHODS", "MethodFacts"]
+__all__ = ["METHODS", "MethodFacts", "ParamFacts"]
+
+
+class ParamFacts(NamedTuple):
+    """One declared parameter, as the emulator checks it on the wire."""
+
+    name: str
+    #: string, int, float, boolean, json or list
+    kind: str
+    #: the item kind of a list, else ``None``
+    item: str | None
+    required: bool
+    #: allowed values (of each item, for a list); ``None`` when any value goes
+    enum: tuple[str, ...] | None
+    max_items: int | None
 
 
 class MethodFacts(NamedTuple):
-    """Session mode, required wire params and an example result of one method."""
+    """Session mode, parameters and an example result (as JSON text) of one method."""
 
     session: Literal["required", "optional", "prohibited"]
     required_params: tuple[str, ...]
-    example: Any
+    example_json: str
     signed: bool
+    params: tuple[ParamFacts, ...]
+
+    @property
+    def example(self) -> Any:
+        """A fresh copy of the example result (``None`` for an empty reply)."""
+        return json.loads(self.example_json)
 
 
 METHODS: dict[str, MethodFacts] = {
+    "apps.checkVipOfferStatus": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"given":false}',
+        signed=True,
+        params=(ParamFacts("slot", "int", None, False, None, None),),
+    ),
+    "apps.getAppPromoInfo": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"topic_id":"67411424436536","text":"Double coins"}',
+        signed=True,
+        params=(),
+    ),
+    "apps.getPlatformCatalogNodeTop": MethodFacts(
+        session="required",
+        required_params=(
+            "fields",
+            "node",
+        ),
+        example_json=(
+            '{"apps":[{"appId":512000000001,"name":"Example game","player'
+            's":1200}],"anchor":"LTE=","has_more":true}'
+        ),
+        signed=True,
+        params=(
+            ParamFacts("fields", "list", "string", True, None, None),
+            ParamFacts("anchor", "string", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+            ParamFacts("node", "string", None, True, None, None),
+        ),
+    ),
+    "apps.getPlatformCatalogNodesTop": MethodFacts(
+        session="required",
+        required_params=("fields",),
+        example_json=(
+            '{"nodes":[{"anchor":"LTE=","apps":[{"appId":512000000001,"name":"Example game"}]}]}'
+        ),
+        signed=True,
+        params=(
+            ParamFacts("fields", "list", "string", True, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+        ),
+    ),
+    "apps.getPlatformNew": MethodFacts(
+        session="required",
+        required_params=("fields",),
+        example_json=(
+            '{"apps":[{"appId":512000000001,"name":"Example game"}],"anch'
+            'or":"LTE=","has_more":false}'
+        ),
+        signed=True,
+        params=(
+            ParamFacts("fields", "list", "string", True, None, None),
+            ParamFacts("anchor", "string", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+        ),
+    ),
+    "apps.getPlatformTop": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json=(
+            '{"apps":[{"appId":512000000001,"name":"Example game"}],"anch'
+            'or":"LTE=","has_more":true}'
+        ),
+        signed=True,
+        params=(
+            ParamFacts("fields", "list", "string", False, None, None),
+            ParamFacts("anchor", "string", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+        ),
+    ),
+    "apps.getTop": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"apps":[{"appId":512000000001}]}',
+        signed=True,
+        params=(),
+    ),
+    "apps.removeAppPromoInfo": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(),
+    ),
     "apps.sendGamePush": MethodFacts(
         session="prohibited",
         required_params=("message",),
-        example={"success": True},
+        example_json='{"success":true}',
         signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("message", "string", None, True, None, None),
+            ParamFacts("query", "string", None, False, None, None),
+            ParamFacts("hash", "string", None, False, None, None),
+        ),
+    ),
+    "apps.setAppPromoInfo": MethodFacts(
+        session="prohibited",
+        required_params=(
+            "topic_id",
+            "text",
+            "start_time",
+            "end_time",
+            "image304x128",
+        ),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("topic_id", "int", None, True, None, None),
+            ParamFacts("text", "string", None, True, None, None),
+            ParamFacts("start_time", "string", None, True, None, None),
+            ParamFacts("end_time", "string", None, True, None, None),
+            ParamFacts("image304x128", "string", None, True, None, None),
+        ),
+    ),
+    "apps.setVipOfferStatus": MethodFacts(
+        session="required",
+        required_params=("slot",),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("slot", "int", None, True, None, None),
+            ParamFacts("given", "boolean", None, False, None, None),
+        ),
+    ),
+    "apps.setVipOffers": MethodFacts(
+        session="prohibited",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(ParamFacts("names", "list", "string", False, None, 5),),
     ),
     "auth.login": MethodFacts(
         session="prohibited",
@@ -31,32 +180,289 @@ METHODS: dict[str, MethodFacts] = {
             "user_name",
             "password",
         ),
-        example={
-            "uid": "571234567890",
-            "session_key": "sk",
-            "session_secret_key": "ssk",
-            "auth_token": "at",
-            "api_server": "https://api.ok.ru/",
-        },
+        example_json=(
+            '{"uid":"571234567890","session_key":"sk","session_secret_key'
+            '":"ssk","auth_token":"at","api_server":"https://api.ok.ru/"}'
+        ),
         signed=True,
+        params=(
+            ParamFacts("user_name", "string", None, True, None, None),
+            ParamFacts("password", "string", None, True, None, None),
+            ParamFacts("gen_token", "boolean", None, False, None, None),
+            ParamFacts("verification_supported_v", "int", None, False, None, None),
+        ),
+    ),
+    "auth.loginByToken": MethodFacts(
+        session="prohibited",
+        required_params=("token",),
+        example_json='{"session_key":"-s-84W-s3egarWUsbkq","uid":"571234567890"}',
+        signed=True,
+        params=(ParamFacts("token", "string", None, True, None, None),),
     ),
     "auth.touchSession": MethodFacts(
         session="required",
         required_params=(),
-        example={},
+        example_json="{}",
         signed=True,
+        params=(),
     ),
     "badges.getUserActiveBadge": MethodFacts(
         session="required",
         required_params=(),
-        example={"active_badge": {}, "success": True},
+        example_json='{"active_badge":{},"success":true}',
         signed=True,
+        params=(ParamFacts("uid", "string", None, False, None, None),),
     ),
     "batch.execute": MethodFacts(
         session="optional",
         required_params=("methods",),
-        example={"users_getCurrentUser_response": {"uid": "571234567890"}},
+        example_json='{"users_getCurrentUser_response":{"uid":"571234567890"}}',
         signed=True,
+        params=(ParamFacts("methods", "list", "json", True, None, None),),
+    ),
+    "batch.executeV2": MethodFacts(
+        session="optional",
+        required_params=("methods",),
+        example_json='{"results":[{"ok":{}}]}',
+        signed=True,
+        params=(
+            ParamFacts("methods", "json", None, True, None, None),
+            ParamFacts("id", "string", None, False, None, None),
+        ),
+    ),
+    "bookmark.add": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("ref_id", "string", None, False, None, None),
+            ParamFacts("bookmark_type", "string", None, False, None, None),
+        ),
+    ),
+    "bookmark.delete": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("ref_id", "string", None, False, None, None),
+            ParamFacts("bookmark_type", "string", None, False, None, None),
+        ),
+    ),
+    "communities.getMembers": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json=('{"users":[{"uid":"571234567890"}],"anchor":"LTE=","has_more":false}'),
+        signed=True,
+        params=(
+            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("start_year", "int", None, False, None, None),
+            ParamFacts("end_year", "int", None, False, None, None),
+            ParamFacts("anchor", "string", None, False, None, None),
+            ParamFacts("direction", "string", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+            ParamFacts("filter", "string", None, False, None, None),
+        ),
+    ),
+    "discussions.addCommentLike": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("discussionId", "string", None, False, None, None),
+            ParamFacts("discussionType", "string", None, False, None, None),
+            ParamFacts("comment_id", "string", None, False, None, None),
+        ),
+    ),
+    "discussions.addDiscussionComment": MethodFacts(
+        session="optional",
+        required_params=(
+            "entityId",
+            "entityType",
+            "comment",
+        ),
+        example_json='"MTU4NjQ1MjM5NzY0Mw=="',
+        signed=True,
+        params=(
+            ParamFacts("entityId", "string", None, True, None, None),
+            ParamFacts(
+                "entityType",
+                "string",
+                None,
+                True,
+                (
+                    "GROUP_TOPIC",
+                    "GROUP_PHOTO",
+                    "USER_STATUS",
+                    "USER_PHOTO",
+                    "USER_FORUM",
+                    "USER_ALBUM",
+                    "SHARE",
+                ),
+                None,
+            ),
+            ParamFacts("comment", "string", None, True, None, None),
+            ParamFacts("reply_to_comment_id", "string", None, False, None, None),
+            ParamFacts("as_admin", "boolean", None, False, None, None),
+            ParamFacts("attachments", "json", None, False, None, None),
+            ParamFacts("frmt", "string", None, False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+            ParamFacts("fieldset", "string", None, False, None, None),
+        ),
+    ),
+    "discussions.addDiscussionLike": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("discussionId", "string", None, False, None, None),
+            ParamFacts("discussionType", "string", None, False, None, None),
+        ),
+    ),
+    "discussions.deleteDiscussionComment": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("discussionId", "string", None, False, None, None),
+            ParamFacts("discussionType", "string", None, False, None, None),
+            ParamFacts("comment_id", "string", None, False, None, None),
+            ParamFacts("mark_as_spam", "boolean", None, False, None, None),
+            ParamFacts("block_author", "boolean", None, False, None, None),
+        ),
+    ),
+    "discussions.deleteDiscussionComments": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("discussionId", "string", None, False, None, None),
+            ParamFacts("discussionType", "string", None, False, None, None),
+            ParamFacts("comment_ids", "list", "string", False, None, None),
+            ParamFacts("mark_as_spam", "boolean", None, False, None, None),
+            ParamFacts("block_author", "boolean", None, False, None, None),
+        ),
+    ),
+    "discussions.editDiscussionComment": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("discussionId", "string", None, False, None, None),
+            ParamFacts("discussionType", "string", None, False, None, None),
+            ParamFacts("comment_id", "string", None, False, None, None),
+            ParamFacts("comment", "string", None, False, None, None),
+        ),
+    ),
+    "discussions.get": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json=(
+            '{"discussion":{"object_id":"67411424436536","object_type":"G'
+            'ROUP_TOPIC","total_comments_count":3}}'
+        ),
+        signed=True,
+        params=(
+            ParamFacts("discussionId", "string", None, False, None, None),
+            ParamFacts("discussionType", "string", None, False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+            ParamFacts("fieldset", "string", None, False, None, None),
+            ParamFacts("locale", "string", None, False, None, None),
+            ParamFacts("features", "string", None, False, None, None),
+        ),
+    ),
+    "discussions.getAttachedResources": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"attachments":[]}',
+        signed=True,
+        params=(
+            ParamFacts("attach_ids", "list", "string", False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+        ),
+    ),
+    "discussions.getComment": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json=('{"id":"MTU4NjQ1MjM5NzY0Mw==","author_id":"571234567890","text":"Nice!"}'),
+        signed=True,
+        params=(
+            ParamFacts("discussionId", "string", None, False, None, None),
+            ParamFacts("discussionType", "string", None, False, None, None),
+            ParamFacts("comment_id", "string", None, False, None, None),
+            ParamFacts("frmt", "string", None, False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+            ParamFacts("fieldset", "string", None, False, None, None),
+        ),
+    ),
+    "discussions.getCommentLikes": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"users":[{"uid":"571234567890"}],"anchor":"LTE="}',
+        signed=True,
+        params=(
+            ParamFacts("discussionId", "string", None, False, None, None),
+            ParamFacts("discussionType", "string", None, False, None, None),
+            ParamFacts("comment_id", "string", None, False, None, None),
+            ParamFacts("anchor", "string", None, False, None, None),
+            ParamFacts("direction", "string", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+        ),
+    ),
+    "discussions.getComments": MethodFacts(
+        session="optional",
+        required_params=(
+            "discussionId",
+            "discussionType",
+        ),
+        example_json=(
+            '{"comments":[{"id":"MTU4NjQ1MjM5NzY0Mw==","author_id":"57123'
+            '4567890","text":"Nice!","like_count":2}],"anchor":"LTE=","ha'
+            's_more":false}'
+        ),
+        signed=True,
+        params=(
+            ParamFacts("discussionId", "string", None, True, None, None),
+            ParamFacts("discussionType", "string", None, True, None, None),
+            ParamFacts("anchor", "string", None, False, None, None),
+            ParamFacts("direction", "string", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+            ParamFacts("frmt", "string", None, False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+            ParamFacts("fieldset", "string", None, False, None, None),
+            ParamFacts("mark_as_read", "boolean", None, False, None, None),
+            ParamFacts("includeRemoved", "boolean", None, False, None, None),
+        ),
+    ),
+    "discussions.getDiscussionComments": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"comments":[{"id":"1","text":"Nice!"}]}',
+        signed=True,
+        params=(
+            ParamFacts("entityId", "string", None, False, None, None),
+            ParamFacts("entityType", "string", None, False, None, None),
+            ParamFacts("offset", "int", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+        ),
+    ),
+    "discussions.getDiscussionCommentsCount": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"count":3}',
+        signed=True,
+        params=(
+            ParamFacts("entityId", "string", None, False, None, None),
+            ParamFacts("entityType", "string", None, False, None, None),
+        ),
     ),
     "discussions.getDiscussionLikes": MethodFacts(
         session="required",
@@ -64,56 +470,305 @@ METHODS: dict[str, MethodFacts] = {
             "discussionId",
             "discussionType",
         ),
-        example={"anchor": "text", "inconsistent": True, "users": [{"uid": "571234567890"}]},
+        example_json=('{"anchor":"text","inconsistent":true,"users":[{"uid":"571234567890"}]}'),
         signed=True,
+        params=(
+            ParamFacts("discussionId", "string", None, True, None, None),
+            ParamFacts("discussionType", "string", None, True, None, None),
+            ParamFacts("anchor", "string", None, False, None, None),
+            ParamFacts("direction", "string", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+        ),
     ),
     "discussions.getDiscussions": MethodFacts(
         session="optional",
         required_params=(),
-        example={},
+        example_json="{}",
         signed=True,
+        params=(
+            ParamFacts(
+                "entityTypes",
+                "list",
+                "string",
+                False,
+                (
+                    "GROUP_TOPIC",
+                    "GROUP_PHOTO",
+                    "USER_STATUS",
+                    "USER_PHOTO",
+                    "USER_FORUM",
+                    "USER_ALBUM",
+                    "SHARE",
+                ),
+                None,
+            ),
+            ParamFacts("category", "string", None, False, None, None),
+            ParamFacts("offset", "int", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+        ),
+    ),
+    "discussions.getDiscussionsNews": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json=(
+            '{"discussions":[{"object_id":"67411424436536","object_type":'
+            '"GROUP_TOPIC","new_comments_count":1}]}'
+        ),
+        signed=True,
+        params=(ParamFacts("version", "int", None, False, None, None),),
+    ),
+    "discussions.getList": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json=(
+            '{"discussions":[{"object_id":"67411424436536","object_type":'
+            '"GROUP_TOPIC"}],"anchor":"LTE=","has_more":false}'
+        ),
+        signed=True,
+        params=(
+            ParamFacts("types", "list", "string", False, None, None),
+            ParamFacts("version", "int", None, False, None, None),
+            ParamFacts("category", "string", None, False, None, None),
+            ParamFacts("anchor", "string", None, False, None, None),
+            ParamFacts("direction", "string", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+            ParamFacts("fieldset", "string", None, False, None, None),
+            ParamFacts("locale", "string", None, False, None, None),
+            ParamFacts("features", "string", None, False, None, None),
+        ),
+    ),
+    "discussions.markAsRead": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(ParamFacts("version", "int", None, False, None, None),),
+    ),
+    "discussions.markCommentAsSpam": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("discussionId", "string", None, False, None, None),
+            ParamFacts("discussionType", "string", None, False, None, None),
+            ParamFacts("comment_id", "string", None, False, None, None),
+        ),
+    ),
+    "discussions.markCommentsAsSpam": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("discussionId", "string", None, False, None, None),
+            ParamFacts("discussionType", "string", None, False, None, None),
+            ParamFacts("comment_ids", "list", "string", False, None, None),
+        ),
+    ),
+    "discussions.markDiscussionAsRead": MethodFacts(
+        session="optional",
+        required_params=(
+            "entityType",
+            "entityId",
+        ),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("entityType", "string", None, True, None, None),
+            ParamFacts("entityId", "string", None, True, None, None),
+        ),
+    ),
+    "discussions.markDiscussionAsSpam": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("discussionId", "string", None, False, None, None),
+            ParamFacts("discussionType", "string", None, False, None, None),
+        ),
+    ),
+    "events.get": MethodFacts(
+        session="required",
+        required_params=(),
+        example_json=('[{"type":"MESSAGES","number":2},{"type":"NOTIFICATIONS","number":0}]'),
+        signed=True,
+        params=(
+            ParamFacts("types", "list", "string", False, None, None),
+            ParamFacts("version", "int", None, False, None, None),
+        ),
+    ),
+    "events.getTypeInfo": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"types":[]}',
+        signed=True,
+        params=(
+            ParamFacts("types", "list", "string", False, None, None),
+            ParamFacts("locale", "string", None, False, None, None),
+        ),
     ),
     "friends.appInvite": MethodFacts(
         session="required",
         required_params=("uids",),
-        example={},
+        example_json="{}",
         signed=True,
+        params=(
+            ParamFacts("uids", "list", "string", True, None, None),
+            ParamFacts("text", "string", None, False, None, None),
+            ParamFacts("devices", "list", "string", False, None, None),
+        ),
+    ),
+    "friends.areFriends": MethodFacts(
+        session="optional",
+        required_params=(
+            "uids1",
+            "uids2",
+        ),
+        example_json=(
+            '{"result":[{"uid1":"571234567890","uid2":"571234567891","are_friends":true}]}'
+        ),
+        signed=True,
+        params=(
+            ParamFacts("uids1", "list", "string", True, None, None),
+            ParamFacts("uids2", "list", "string", True, None, None),
+        ),
     ),
     "friends.get": MethodFacts(
         session="optional",
         required_params=(),
-        example=["571234567890"],
+        example_json='["571234567890"]',
         signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("fid", "string", None, False, None, None),
+            ParamFacts("sort_type", "string", None, False, ("PRESENT",), None),
+        ),
+    ),
+    "friends.getAppUsers": MethodFacts(
+        session="required",
+        required_params=(),
+        example_json='{"uids":["571234567890"]}',
+        signed=True,
+        params=(ParamFacts("uid", "string", None, False, None, None),),
+    ),
+    "friends.getAppUsersOnline": MethodFacts(
+        session="required",
+        required_params=(),
+        example_json='{"friends":["571234567890"]}',
+        signed=True,
+        params=(ParamFacts("platforms", "list", "string", False, None, None),),
     ),
     "friends.getBirthdays": MethodFacts(
         session="optional",
         required_params=(),
-        example={},
+        example_json="{}",
         signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("future", "boolean", None, False, None, None),
+        ),
+    ),
+    "friends.getByDevices": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"friends":["571234567890"]}',
+        signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("devices", "list", "string", False, None, None),
+        ),
     ),
     "friends.getMutualFriends": MethodFacts(
         session="optional",
         required_params=("target_id",),
-        example=["571234567890"],
+        example_json='["571234567890"]',
         signed=True,
+        params=(
+            ParamFacts("source_id", "string", None, False, None, None),
+            ParamFacts("target_id", "string", None, True, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+        ),
     ),
     "friends.getOnline": MethodFacts(
         session="optional",
         required_params=(),
-        example=["571234567890"],
+        example_json='["571234567890"]',
         signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("online", "string", None, False, ("web", "wap", "mobile"), None),
+        ),
+    ),
+    "friends.getRelatives": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"relations":[]}',
+        signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("reltypes", "list", "string", False, None, None),
+        ),
     ),
     "friends.getRelativesV2": MethodFacts(
         session="required",
         required_params=("uid",),
-        example={
-            "anchor": "text",
-            "etag": "text",
-            "has_more": True,
-            "totalCount": 1,
-            "relations": [{}],
-        },
+        example_json=(
+            '{"anchor":"text","etag":"text","has_more":true,"totalCount":1,"relations":[{}]}'
+        ),
         signed=True,
+        params=(
+            ParamFacts("uid", "string", None, True, None, None),
+            ParamFacts("friend_ids", "list", "string", False, None, None),
+            ParamFacts(
+                "reltypes",
+                "list",
+                "string",
+                False,
+                (
+                    "ALL",
+                    "BROTHERSISTER",
+                    "CHILD",
+                    "CHILDINLAW",
+                    "CLASSMATE",
+                    "CLOSEFRIEND",
+                    "COLLEGUE",
+                    "COMPANIONINARMS",
+                    "CURSEMATE",
+                    "GODCHILD",
+                    "GODPARENT",
+                    "GRANDCHILD",
+                    "GRANDPARENT",
+                    "LOVE",
+                    "NEPHEW",
+                    "PARENT",
+                    "PARENTINLAW",
+                    "PLAYINGTOGETHER",
+                    "RELATIVE",
+                    "SPOUSE",
+                    "UNCLEAUNT",
+                ),
+                None,
+            ),
+            ParamFacts("anchor", "string", None, False, None, None),
+            ParamFacts("direction", "string", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+        ),
+    ),
+    "friends.getSuggestions": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"users":[{"uid":"571234567890"}],"anchor":"LTE="}',
+        signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("anchor", "string", None, False, None, None),
+            ParamFacts("direction", "string", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+        ),
     ),
     "group.getCounters": MethodFacts(
         session="optional",
@@ -121,8 +776,26 @@ METHODS: dict[str, MethodFacts] = {
             "group_id",
             "counterTypes",
         ),
-        example={},
+        example_json="{}",
         signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("group_id", "string", None, True, None, None),
+            ParamFacts("counterTypes", "list", "string", True, None, None),
+        ),
+    ),
+    "group.getFriendMembersV2": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"users":[{"uid":"571234567890"}],"anchor":"LTE="}',
+        signed=True,
+        params=(
+            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("anchor", "string", None, False, None, None),
+            ParamFacts("direction", "string", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+        ),
     ),
     "group.getInfo": MethodFacts(
         session="optional",
@@ -130,14 +803,88 @@ METHODS: dict[str, MethodFacts] = {
             "uids",
             "fields",
         ),
-        example=[{"uid": "53038939046008", "name": "Example group", "members_count": 12}],
+        example_json=('[{"uid":"53038939046008","name":"Example group","members_count":12}]'),
         signed=True,
+        params=(
+            ParamFacts("uids", "list", "string", True, None, None),
+            ParamFacts("move_to_top", "boolean", None, False, None, None),
+            ParamFacts("fields", "list", "string", True, None, None),
+        ),
     ),
     "group.getMembers": MethodFacts(
         session="optional",
         required_params=(),
-        example={},
+        example_json="{}",
         signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("anchor", "string", None, False, None, None),
+            ParamFacts("direction", "string", None, False, None, None),
+            ParamFacts("statuses", "list", "string", False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+        ),
+    ),
+    "group.getStatOverview": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"reach":[{"time":1700000000000,"value":10}]}',
+        signed=True,
+        params=(
+            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("period", "int", None, False, None, None),
+            ParamFacts("start_time", "int", None, False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+        ),
+    ),
+    "group.getStatPeople": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"gender":[]}',
+        signed=True,
+        params=(
+            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("demo_type", "string", None, False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+        ),
+    ),
+    "group.getStatTopic": MethodFacts(
+        session="optional",
+        required_params=(
+            "topic_id",
+            "fields",
+        ),
+        example_json='{"topic":{"id":"67411424436536","likes":10,"comments":2}}',
+        signed=True,
+        params=(
+            ParamFacts("topic_id", "string", None, True, None, None),
+            ParamFacts("fields", "list", "string", True, None, None),
+        ),
+    ),
+    "group.getStatTopics": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"topics":[{"id":"67411424436536","likes":10}]}',
+        signed=True,
+        params=(
+            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("start_time", "int", None, False, None, None),
+            ParamFacts("end_time", "int", None, False, None, None),
+            ParamFacts("anchor", "string", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+        ),
+    ),
+    "group.getStatTrends": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"members":[]}',
+        signed=True,
+        params=(
+            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("start_time", "int", None, False, None, None),
+            ParamFacts("end_time", "int", None, False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+        ),
     ),
     "group.getUserGroupsByIds": MethodFacts(
         session="optional",
@@ -145,22 +892,85 @@ METHODS: dict[str, MethodFacts] = {
             "group_id",
             "uids",
         ),
-        example=[
-            {
-                "groupId": "571234567890",
-                "userId": "571234567890",
-                "status": "text",
-                "role": "text",
-                "block_reason": "text",
-            }
-        ],
+        example_json=(
+            '[{"groupId":"571234567890","userId":"571234567890","status":'
+            '"text","role":"text","block_reason":"text"}]'
+        ),
         signed=True,
+        params=(
+            ParamFacts("group_id", "string", None, True, None, None),
+            ParamFacts("uids", "list", "string", True, None, 100),
+        ),
     ),
     "group.getUserGroupsV2": MethodFacts(
         session="optional",
         required_params=(),
-        example={"groups": [{}], "anchor": "text"},
+        example_json='{"groups":[{}],"anchor":"text"}',
         signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("anchor", "string", None, False, None, None),
+            ParamFacts("direction", "string", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+        ),
+    ),
+    "group.pinGroupFeed": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(ParamFacts("pin_id", "string", None, False, None, None),),
+    ),
+    "group.setMainPhoto": MethodFacts(
+        session="optional",
+        required_params=(
+            "group_id",
+            "photo_id",
+        ),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("group_id", "string", None, True, None, None),
+            ParamFacts("photo_id", "string", None, True, None, None),
+        ),
+    ),
+    "interests.get": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"interests":[]}',
+        signed=True,
+        params=(ParamFacts("uid", "string", None, False, None, None),),
+    ),
+    "like.getSummary": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"like_id":"abc","count":3,"self":false}',
+        signed=True,
+        params=(
+            ParamFacts("like_id", "string", None, False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+        ),
+    ),
+    "like.like": MethodFacts(
+        session="optional",
+        required_params=("like_id",),
+        example_json='{"like_id":"abc","count":4,"self":true}',
+        signed=True,
+        params=(
+            ParamFacts("like_id", "string", None, True, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+            ParamFacts("impression_id", "string", None, False, None, None),
+        ),
+    ),
+    "like.unlike": MethodFacts(
+        session="optional",
+        required_params=("like_id",),
+        example_json='{"like_id":"abc","count":3,"self":false}',
+        signed=True,
+        params=(
+            ParamFacts("like_id", "string", None, True, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+        ),
     ),
     "market.add": MethodFacts(
         session="optional",
@@ -168,8 +978,178 @@ METHODS: dict[str, MethodFacts] = {
             "gid",
             "attachment",
         ),
-        example={},
+        example_json='{"product_id":"1234","success":true}',
         signed=True,
+        params=(
+            ParamFacts("gid", "string", None, True, None, None),
+            ParamFacts("type", "string", None, False, None, None),
+            ParamFacts("attachment", "json", None, True, None, None),
+            ParamFacts("catalog_ids", "list", "string", False, None, None),
+            ParamFacts("devices", "list", "string", False, None, None),
+        ),
+    ),
+    "market.addCatalog": MethodFacts(
+        session="required",
+        required_params=(
+            "gid",
+            "name",
+        ),
+        example_json='{"catalog_id":"918273645","success":true}',
+        signed=True,
+        params=(
+            ParamFacts("gid", "string", None, True, None, None),
+            ParamFacts("name", "string", None, True, None, None),
+            ParamFacts("photo_id", "string", None, False, None, None),
+            ParamFacts("admin_restricted", "boolean", None, False, None, None),
+        ),
+    ),
+    "market.delete": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(ParamFacts("product_id", "string", None, False, None, None),),
+    ),
+    "market.deleteCatalog": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("catalog_id", "string", None, False, None, None),
+            ParamFacts("delete_products", "boolean", None, False, None, None),
+        ),
+    ),
+    "market.edit": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("product_id", "string", None, False, None, None),
+            ParamFacts("attachment", "json", None, False, None, None),
+            ParamFacts("catalog_ids", "list", "string", False, None, None),
+        ),
+    ),
+    "market.editCatalog": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("catalog_id", "string", None, False, None, None),
+            ParamFacts("name", "string", None, False, None, None),
+            ParamFacts("photo_id", "string", None, False, None, None),
+            ParamFacts("admin_restricted", "boolean", None, False, None, None),
+        ),
+    ),
+    "market.getByCatalog": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json=(
+            '{"short_products":[{"id":"1234","title":"Mug"}],"anchor":"LTE=","has_more":false}'
+        ),
+        signed=True,
+        params=(
+            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("catalog_id", "string", None, False, None, None),
+            ParamFacts("anchor", "string", None, False, None, None),
+            ParamFacts("direction", "string", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+        ),
+    ),
+    "market.getByIds": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"media_topics":[{"id":"1234"}]}',
+        signed=True,
+        params=(
+            ParamFacts("product_ids", "list", "string", False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+        ),
+    ),
+    "market.getCatalogsByGroup": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json=(
+            '{"catalogs":[{"id":"918273645","name":"Mugs"}],"anchor":"LTE=","has_more":false}'
+        ),
+        signed=True,
+        params=(
+            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("anchor", "string", None, False, None, None),
+            ParamFacts("direction", "string", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+        ),
+    ),
+    "market.getCatalogsByIds": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"catalogs":[{"id":"918273645","name":"Mugs"}]}',
+        signed=True,
+        params=(
+            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("catalog_ids", "list", "string", False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+        ),
+    ),
+    "market.getProducts": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json=(
+            '{"short_products":[{"id":"1234","title":"Mug","price":"300"}'
+            '],"anchor":"LTE=","has_more":true}'
+        ),
+        signed=True,
+        params=(
+            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("tab", "string", None, False, None, None),
+            ParamFacts("anchor", "string", None, False, None, None),
+            ParamFacts("direction", "string", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+        ),
+    ),
+    "market.pin": MethodFacts(
+        session="required",
+        required_params=(
+            "product_id",
+            "on",
+        ),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("catalog_id", "string", None, False, None, None),
+            ParamFacts("product_id", "string", None, True, None, None),
+            ParamFacts("on", "boolean", None, True, None, None),
+        ),
+    ),
+    "market.reorder": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("catalog_id", "string", None, False, None, None),
+            ParamFacts("product_id", "string", None, False, None, None),
+            ParamFacts("after_product_id", "string", None, False, None, None),
+        ),
+    ),
+    "market.reorderCatalogs": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("catalog_id", "string", None, False, None, None),
+            ParamFacts("after_catalog_id", "string", None, False, None, None),
+        ),
     ),
     "market.setStatus": MethodFacts(
         session="optional",
@@ -177,26 +1157,278 @@ METHODS: dict[str, MethodFacts] = {
             "product_id",
             "product_status",
         ),
-        example={},
+        example_json="{}",
         signed=True,
+        params=(
+            ParamFacts("product_id", "string", None, True, None, None),
+            ParamFacts(
+                "product_status",
+                "string",
+                None,
+                True,
+                ("ACTIVE", "SOLD", "CLOSED", "OUT_OF_STOCK", "AUTO_CLOSED"),
+                None,
+            ),
+        ),
+    ),
+    "market.updateCatalogsList": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("product_id", "string", None, False, None, None),
+            ParamFacts("catalog_ids", "list", "string", False, None, None),
+        ),
+    ),
+    "mediatopic.deleteTopic": MethodFacts(
+        session="optional",
+        required_params=("delete_id",),
+        example_json='{"restore_id":"cmVzdG9yZQ==","success":true}',
+        signed=True,
+        params=(ParamFacts("delete_id", "string", None, True, None, None),),
+    ),
+    "mediatopic.getByIds": MethodFacts(
+        session="optional",
+        required_params=("topic_ids",),
+        example_json=(
+            '{"media_topics":[{"id":"67411424436536","media":[{"type":"te'
+            'xt","text":"Hello"}]}],"entities":{}}'
+        ),
+        signed=True,
+        params=(
+            ParamFacts("topic_ids", "list", "string", True, None, None),
+            ParamFacts("media_limit", "int", None, False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+            ParamFacts("features", "list", "string", False, None, None),
+        ),
+    ),
+    "mediatopic.getPollAnswerVoters": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"users":[{"uid":"571234567890"}],"anchor":"LTE="}',
+        signed=True,
+        params=(
+            ParamFacts("topic_id", "string", None, False, None, None),
+            ParamFacts("block_idx", "int", None, False, None, None),
+            ParamFacts("answer_idx", "int", None, False, None, None),
+            ParamFacts("anchor", "string", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+        ),
     ),
     "mediatopic.getRepublishedTopic": MethodFacts(
         session="optional",
         required_params=("topic_id",),
-        example={"mid": "571234567890"},
+        example_json='{"mid":"571234567890"}',
         signed=True,
+        params=(ParamFacts("topic_id", "string", None, True, None, None),),
     ),
     "mediatopic.post": MethodFacts(
         session="optional",
         required_params=("attachment",),
-        example="67612345678901",
+        example_json='"67612345678901"',
         signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts(
+                "type",
+                "string",
+                None,
+                False,
+                (
+                    "USER",
+                    "USER_STATUS",
+                    "USER_NOTE",
+                    "GROUP_THEME",
+                    "GROUP_THEME_PROMO",
+                    "GROUP_SUGGESTED",
+                ),
+                None,
+            ),
+            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("attachment", "json", None, True, None, None),
+            ParamFacts("set_status", "boolean", None, False, None, None),
+            ParamFacts("devices", "list", "string", False, None, None),
+            ParamFacts("text_link_preview", "boolean", None, False, None, None),
+            ParamFacts("hidden_post", "boolean", None, False, None, None),
+            ParamFacts("ads_post", "boolean", None, False, None, None),
+        ),
+    ),
+    "mediatopic.restoreTopic": MethodFacts(
+        session="optional",
+        required_params=("restore_id",),
+        example_json='{"success":true}',
+        signed=True,
+        params=(ParamFacts("restore_id", "string", None, True, None, None),),
+    ),
+    "messagesV2.delete": MethodFacts(
+        session="optional",
+        required_params=("cnv_id",),
+        example_json='{"success":true}',
+        signed=True,
+        params=(ParamFacts("cnv_id", "string", None, True, None, None),),
+    ),
+    "messagesV2.deleteMessages": MethodFacts(
+        session="optional",
+        required_params=(
+            "cnv_id",
+            "msg_ids",
+        ),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("cnv_id", "string", None, True, None, None),
+            ParamFacts("msg_ids", "list", "string", True, None, None),
+        ),
+    ),
+    "messagesV2.edit": MethodFacts(
+        session="optional",
+        required_params=(
+            "cnv_id",
+            "msg_id",
+            "text",
+        ),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("cnv_id", "string", None, True, None, None),
+            ParamFacts("msg_id", "string", None, True, None, None),
+            ParamFacts("text", "string", None, True, None, None),
+        ),
+    ),
+    "messagesV2.getAttachedResources": MethodFacts(
+        session="optional",
+        required_params=("attach_ids",),
+        example_json='{"attachments":[]}',
+        signed=True,
+        params=(
+            ParamFacts("attach_ids", "list", "string", True, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+        ),
+    ),
+    "messagesV2.getList": MethodFacts(
+        session="required",
+        required_params=(),
+        example_json=('{"conversation":[{"id":"Y2hhdDox","type":"CHAT","new_msgs_count":1}]}'),
+        signed=True,
+        params=(
+            ParamFacts("fields", "list", "string", False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+        ),
+    ),
+    "messagesV2.getMessages": MethodFacts(
+        session="required",
+        required_params=(
+            "cnv_id",
+            "fields",
+        ),
+        example_json=(
+            '{"message":[{"id":"bXNnOjE=","author_id":"571234567890","tex'
+            't":"Hi"}],"anchor":"LTE=","has_more":false,"is_first":true}'
+        ),
+        signed=True,
+        params=(
+            ParamFacts("cnv_id", "string", None, True, None, None),
+            ParamFacts("direction", "string", None, False, None, None),
+            ParamFacts("anchor", "string", None, False, None, None),
+            ParamFacts("frmt", "string", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+            ParamFacts("mark_as_read", "boolean", None, False, None, None),
+            ParamFacts("fields", "list", "string", True, None, None),
+        ),
+    ),
+    "messagesV2.send": MethodFacts(
+        session="required",
+        required_params=("cnv_id",),
+        example_json='{"message_id":"bXNnOjI="}',
+        signed=True,
+        params=(
+            ParamFacts("cnv_id", "string", None, True, None, None),
+            ParamFacts("text", "string", None, False, None, None),
+            ParamFacts("uuid", "string", None, False, None, None),
+            ParamFacts("reply_to_message_id", "string", None, False, None, None),
+            ParamFacts("attachments", "json", None, False, None, None),
+        ),
+    ),
+    "messagesV2.sendGameInvite": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("fid", "string", None, False, None, None),
+            ParamFacts("state", "string", None, False, None, None),
+            ParamFacts("timeout", "int", None, False, None, None),
+        ),
+    ),
+    "messagesV2.sendGameOver": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("fid", "string", None, False, None, None),
+            ParamFacts("text", "string", None, False, None, None),
+        ),
+    ),
+    "messagesV2.sendGameUpdate": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("fid", "string", None, False, None, None),
+            ParamFacts("text", "string", None, False, None, None),
+            ParamFacts("state", "string", None, False, None, None),
+            ParamFacts("timeout", "int", None, False, None, None),
+        ),
     ),
     "moments.getUploadUrl": MethodFacts(
         session="optional",
         required_params=(),
-        example={"photo_ids": ["text"], "upload_url": "text", "expires_ms": 1, "ttl_ms": 1},
+        example_json=('{"photo_ids":["text"],"upload_url":"text","expires_ms":1,"ttl_ms":1}'),
         signed=True,
+        params=(),
+    ),
+    "notifications.sendFavPromo": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"id":"42"}',
+        signed=True,
+        params=(
+            ParamFacts("text", "string", None, False, None, None),
+            ParamFacts("image", "string", None, False, None, None),
+            ParamFacts("mark", "string", None, False, None, None),
+            ParamFacts("expires", "string", None, False, None, None),
+            ParamFacts("status", "string", None, False, None, None),
+        ),
+    ),
+    "notifications.sendMass": MethodFacts(
+        session="prohibited",
+        required_params=(
+            "text",
+            "expires",
+        ),
+        example_json='{"id":"42"}',
+        signed=True,
+        params=(
+            ParamFacts("text", "string", None, True, None, None),
+            ParamFacts("expires", "string", None, True, None, None),
+            ParamFacts("status", "string", None, False, None, None),
+            ParamFacts("gender", "string", None, False, None, None),
+            ParamFacts("age_range", "string", None, False, None, None),
+            ParamFacts("birthday_range", "string", None, False, None, None),
+            ParamFacts("country", "string", None, False, None, None),
+            ParamFacts("city", "string", None, False, None, None),
+            ParamFacts("first_access_range", "string", None, False, None, None),
+            ParamFacts("last_access_range", "string", None, False, None, None),
+            ParamFacts("has_email", "boolean", None, False, None, None),
+            ParamFacts("mask", "int", None, False, None, None),
+            ParamFacts("maskExactMatch", "boolean", None, False, None, None),
+            ParamFacts("mark", "string", None, False, None, None),
+        ),
     ),
     "notifications.sendSimple": MethodFacts(
         session="prohibited",
@@ -204,91 +1436,472 @@ METHODS: dict[str, MethodFacts] = {
             "uid",
             "text",
         ),
-        example=True,
+        example_json="true",
         signed=True,
+        params=(
+            ParamFacts("uid", "string", None, True, None, None),
+            ParamFacts("text", "string", None, True, None, None),
+            ParamFacts("mark", "string", None, False, None, None),
+            ParamFacts("qualifier", "string", None, False, None, None),
+            ParamFacts(
+                "custom_button_key",
+                "string",
+                None,
+                False,
+                (
+                    "button_accept",
+                    "button_activation_accept",
+                    "button_attach_badge",
+                    "button_attend",
+                    "button_buyOKs",
+                    "button_close",
+                    "button_confirmFriend",
+                    "button_confirmPymk",
+                    "button_decline",
+                    "button_enable",
+                    "button_fill",
+                    "button_goToSettings",
+                    "button_hide",
+                    "button_ignore",
+                    "button_install",
+                    "button_join",
+                    "button_later",
+                    "button_launch",
+                    "button_launch_app",
+                    "button_maybe",
+                    "button_moderate",
+                    "button_more",
+                    "button_open",
+                    "button_open_all",
+                    "button_pay",
+                    "button_promote",
+                    "button_realProlong",
+                    "button_rejectRequest",
+                    "button_see",
+                    "button_sendPresent",
+                    "button_show",
+                    "button_subscribe",
+                    "button_unsubscribe_cancel",
+                    "button_use_coupon",
+                    "button_view",
+                ),
+                None,
+            ),
+        ),
+    ),
+    "notifications.stopFavPromo": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(ParamFacts("id", "string", None, False, None, None),),
+    ),
+    "notifications.stopSendMass": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(ParamFacts("id", "string", None, False, None, None),),
+    ),
+    "notifications.updateFavPromo": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("id", "string", None, False, None, None),
+            ParamFacts("text", "string", None, False, None, None),
+            ParamFacts("image", "string", None, False, None, None),
+            ParamFacts("mark", "string", None, False, None, None),
+            ParamFacts("expires", "string", None, False, None, None),
+            ParamFacts("status", "string", None, False, None, None),
+        ),
+    ),
+    "payment.getUserAccountBalance": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"balance":100}',
+        signed=True,
+        params=(),
+    ),
+    "payment.getUserAccountBonusBalance": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"balance":10}',
+        signed=True,
+        params=(),
     ),
     "payment.getVipStatus": MethodFacts(
         session="optional",
         required_params=(),
-        example={"vip": True, "trial": True},
+        example_json='{"vip":true,"trial":true}',
         signed=True,
+        params=(),
+    ),
+    "photoBook.getDesignSettings": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json="{}",
+        signed=True,
+        params=(),
+    ),
+    "photos.addAlbumLike": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("aid", "string", None, False, None, None),
+            ParamFacts("gid", "string", None, False, None, None),
+        ),
+    ),
+    "photos.addPhotoLike": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("photo_id", "string", None, False, None, None),
+            ParamFacts("gid", "string", None, False, None, None),
+        ),
     ),
     "photos.createAlbum": MethodFacts(
         session="optional",
         required_params=("title",),
-        example="571234567890",
+        example_json='"571234567890"',
         signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("title", "string", None, True, None, None),
+            ParamFacts("description", "string", None, False, None, None),
+            ParamFacts("type", "list", "string", False, None, None),
+            ParamFacts("photo_book_settings", "json", None, False, None, None),
+        ),
+    ),
+    "photos.deleteAlbum": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("aid", "string", None, False, None, None),
+            ParamFacts("gid", "string", None, False, None, None),
+        ),
+    ),
+    "photos.deletePhoto": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("photo_id", "string", None, False, None, None),
+            ParamFacts("gid", "string", None, False, None, None),
+        ),
+    ),
+    "photos.deleteTags": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("photo_id", "string", None, False, None, None),
+            ParamFacts("tag_ids", "list", "string", False, None, None),
+        ),
+    ),
+    "photos.editAlbum": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("aid", "string", None, False, None, None),
+            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("title", "string", None, False, None, None),
+            ParamFacts("description", "string", None, False, None, None),
+            ParamFacts("type", "string", None, False, None, None),
+        ),
+    ),
+    "photos.editPhoto": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("photo_id", "string", None, False, None, None),
+            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("description", "string", None, False, None, None),
+        ),
+    ),
+    "photos.getAlbumInfo": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"album":{"aid":"881234567890","title":"Summer"}}',
+        signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("aid", "string", None, False, None, None),
+            ParamFacts("fid", "string", None, False, None, None),
+            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+        ),
+    ),
+    "photos.getAlbumLikes": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"users":[{"uid":"571234567890"}],"anchor":"LTE="}',
+        signed=True,
+        params=(
+            ParamFacts("aid", "string", None, False, None, None),
+            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("anchor", "string", None, False, None, None),
+            ParamFacts("direction", "string", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+        ),
     ),
     "photos.getAlbums": MethodFacts(
         session="optional",
         required_params=(),
-        example={"albums": [{}], "pagingAnchor": "text", "hasMore": True},
+        example_json='{"albums":[{}],"pagingAnchor":"text","hasMore":true}',
         signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("fid", "string", None, False, None, None),
+            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("pagingAnchor", "string", None, False, None, None),
+            ParamFacts("pagingDirection", "string", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+            ParamFacts("detectTotalCount", "boolean", None, False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+            ParamFacts("album_type", "string", None, False, None, None),
+        ),
+    ),
+    "photos.getInfo": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"photos":[{"id":"881234567890"}]}',
+        signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("fid", "string", None, False, None, None),
+            ParamFacts("aid", "string", None, False, None, None),
+            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("photo_ids", "list", "string", False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+        ),
+    ),
+    "photos.getPhotoInfo": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"photo":{"id":"881234567890"}}',
+        signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("photo_id", "string", None, False, None, None),
+            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+        ),
     ),
     "photos.getPhotoLikes": MethodFacts(
         session="required",
         required_params=("photo_id",),
-        example={"anchor": "text", "users": [{"uid": "571234567890"}]},
+        example_json='{"anchor":"text","users":[{"uid":"571234567890"}]}',
         signed=True,
+        params=(
+            ParamFacts("photo_id", "string", None, True, None, None),
+            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("anchor", "string", None, False, None, None),
+            ParamFacts("direction", "string", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+        ),
+    ),
+    "photos.getPhotoMarks": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"marks":[],"hasMore":false}',
+        signed=True,
+        params=(
+            ParamFacts("pagingAnchor", "string", None, False, None, None),
+            ParamFacts("pagingDirection", "string", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+            ParamFacts("detectTotalCount", "boolean", None, False, None, None),
+        ),
     ),
     "photos.getPhotos": MethodFacts(
         session="optional",
         required_params=(),
-        example={
-            "anchor": "text",
-            "has_more": True,
-            "photos": [{"uid": "571234567890"}],
-            "total_count": 1,
-        },
+        example_json=(
+            '{"anchor":"text","has_more":true,"photos":[{"uid":"571234567890"}],"total_count":1}'
+        ),
         signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("fid", "string", None, False, None, None),
+            ParamFacts("aid", "string", None, False, None, None),
+            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("anchor", "string", None, False, None, None),
+            ParamFacts("direction", "string", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+            ParamFacts("detectTotalCount", "boolean", None, False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+            ParamFacts("album_name", "string", None, False, None, None),
+            ParamFacts("album_type", "string", None, False, None, None),
+            ParamFacts("mark_as_read", "boolean", None, False, None, None),
+        ),
+    ),
+    "photos.getTags": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"photo_tags":[]}',
+        signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("photo_id", "string", None, False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+        ),
+    ),
+    "photos.getUploadUrl": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"upload_url":"https://up.ok.ru/upload?x=1"}',
+        signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("aid", "string", None, False, None, None),
+        ),
     ),
     "photos.getUserAlbumPhotos": MethodFacts(
         session="optional",
         required_params=("aid",),
-        example={},
+        example_json="{}",
         signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("aid", "string", None, True, None, None),
+            ParamFacts("pagingAnchor", "string", None, False, None, None),
+            ParamFacts("pagingDirection", "string", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+            ParamFacts("detectTotalCount", "boolean", None, False, None, None),
+        ),
     ),
     "photos.getUserPhotos": MethodFacts(
         session="optional",
         required_params=(),
-        example={},
+        example_json="{}",
         signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("fid", "string", None, False, None, None),
+            ParamFacts("pagingAnchor", "string", None, False, None, None),
+            ParamFacts("pagingDirection", "string", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+            ParamFacts("detectTotalCount", "boolean", None, False, None, None),
+            ParamFacts("photos", "json", None, False, None, None),
+        ),
+    ),
+    "photos.setAlbumMainPhoto": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("aid", "string", None, False, None, None),
+            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("photo_id", "string", None, False, None, None),
+        ),
+    ),
+    "photos.upload": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"photos":[]}',
+        signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("aid", "string", None, False, None, None),
+            ParamFacts("photos", "json", None, False, None, None),
+            ParamFacts("file", "string", None, False, None, None),
+            ParamFacts("file_N", "string", None, False, None, None),
+        ),
     ),
     "photosV2.commit": MethodFacts(
         session="optional",
         required_params=(),
-        example={
-            "photos": [
-                {
-                    "photo_id": "571234567890",
-                    "status": "SUCCESS",
-                    "assigned_photo_id": "881234567890",
-                }
-            ]
-        },
+        example_json=(
+            '{"photos":[{"photo_id":"571234567890","status":"SUCCESS","as'
+            'signed_photo_id":"881234567890"}]}'
+        ),
         signed=True,
+        params=(
+            ParamFacts("photo_id", "string", None, False, None, None),
+            ParamFacts("token", "string", None, False, None, None),
+            ParamFacts("comment", "string", None, False, None, None),
+            ParamFacts("photos", "list", "json", False, None, None),
+        ),
     ),
     "photosV2.getUploadUrl": MethodFacts(
         session="optional",
         required_params=(),
-        example={"upload_url": "text", "photo_ids": ["text"], "expires_ms": 1, "ttl_ms": 1},
+        example_json=('{"upload_url":"text","photo_ids":["text"],"expires_ms":1,"ttl_ms":1}'),
         signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("aid", "string", None, False, None, None),
+            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+            ParamFacts("placeholders", "boolean", None, False, None, None),
+            ParamFacts("topicLink", "boolean", None, False, None, None),
+            ParamFacts("target_id", "string", None, False, None, None),
+            ParamFacts("sizes", "list", "int", False, None, None),
+        ),
+    ),
+    "places.reverseGeocode": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json=('{"places":[{"id":"1","name":"Moscow","latitude":55.75,"longitude":37.62}]}'),
+        signed=True,
+        params=(
+            ParamFacts("lat", "float", None, False, None, None),
+            ParamFacts("lng", "float", None, False, None, None),
+        ),
+    ),
+    "places.validate": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"valid":true}',
+        signed=True,
+        params=(ParamFacts("place", "json", None, False, None, None),),
+    ),
+    "sdk.getEndpoints": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"endpoints":{"api":"https://api.ok.ru/"}}',
+        signed=True,
+        params=(),
     ),
     "sdk.getInstallSource": MethodFacts(
         session="prohibited",
         required_params=("adv_id",),
-        example=1,
+        example_json="1",
         signed=False,
+        params=(ParamFacts("adv_id", "string", None, True, None, None),),
+    ),
+    "sdk.getNotes": MethodFacts(
+        session="optional",
+        required_params=("sdkToken",),
+        example_json='{"notes":[]}',
+        signed=True,
+        params=(ParamFacts("sdkToken", "string", None, True, None, None),),
     ),
     "sdk.init": MethodFacts(
         session="prohibited",
         required_params=("session_data",),
-        example={
-            "session_key": "sk",
-            "session_secret_key": "ssk",
-            "api_server": "https://api.ok.ru/",
-        },
+        example_json=(
+            '{"session_key":"sk","session_secret_key":"ssk","api_server":"https://api.ok.ru/"}'
+        ),
         signed=False,
+        params=(ParamFacts("session_data", "json", None, True, None, None),),
     ),
     "sdk.reportPayment": MethodFacts(
         session="optional",
@@ -298,8 +1911,21 @@ METHODS: dict[str, MethodFacts] = {
             "currency",
             "platform",
         ),
-        example={},
+        example_json="{}",
         signed=True,
+        params=(
+            ParamFacts("trx_id", "string", None, True, None, None),
+            ParamFacts("amount", "string", None, True, None, None),
+            ParamFacts("currency", "string", None, True, None, None),
+            ParamFacts("platform", "string", None, True, ("IOS", "ANDROID"), None),
+        ),
+    ),
+    "sdk.reportStats": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(ParamFacts("stats", "json", None, False, None, None),),
     ),
     "sdk.resetNotes": MethodFacts(
         session="optional",
@@ -307,58 +1933,215 @@ METHODS: dict[str, MethodFacts] = {
             "timestamp",
             "sdkToken",
         ),
-        example=1,
+        example_json="1",
         signed=True,
+        params=(
+            ParamFacts("timestamp", "int", None, True, None, None),
+            ParamFacts("sdkToken", "string", None, True, None, None),
+        ),
+    ),
+    "sdk.sendNote": MethodFacts(
+        session="optional",
+        required_params=(
+            "note",
+            "sdkToken",
+        ),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("note", "json", None, True, None, None),
+            ParamFacts("sdkToken", "string", None, True, None, None),
+        ),
+    ),
+    "search.quick": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"found":[],"has_more":false}',
+        signed=True,
+        params=(),
+    ),
+    "search.tagContents": MethodFacts(
+        session="optional",
+        required_params=("query",),
+        example_json='{"contents":[],"anchor":"LTE=","has_more":false}',
+        signed=True,
+        params=(
+            ParamFacts("query", "string", None, True, None, None),
+            ParamFacts("filter", "string", None, False, None, None),
+            ParamFacts("anchor", "string", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+        ),
     ),
     "search.tagMentions": MethodFacts(
         session="optional",
         required_params=("query",),
-        example={
-            "query": "text",
-            "all": 1,
-            "userTopics": 1,
-            "userPhotos": 1,
-            "userVideos": 1,
-            "groupTopics": 1,
-            "groupPhotos": 1,
-            "groupVideos": 1,
-        },
+        example_json=(
+            '{"query":"text","all":1,"userTopics":1,"userPhotos":1,"userV'
+            'ideos":1,"groupTopics":1,"groupPhotos":1,"groupVideos":1}'
+        ),
         signed=True,
+        params=(
+            ParamFacts("query", "string", None, True, None, None),
+            ParamFacts("filter", "string", None, False, None, None),
+        ),
     ),
     "search.tagSearch": MethodFacts(
         session="optional",
         required_params=("query",),
-        example={"tags": [{}], "count": 1},
+        example_json='{"tags":[{}],"count":1}',
         signed=True,
+        params=(
+            ParamFacts("query", "string", None, True, None, None),
+            ParamFacts("filter", "string", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+        ),
+    ),
+    "share.addLink": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("linkUrl", "string", None, False, None, None),
+            ParamFacts("comment", "string", None, False, None, None),
+        ),
+    ),
+    "share.fetchLink": MethodFacts(
+        session="optional",
+        required_params=("url",),
+        example_json=(
+            '{"url":"https://example.com","title":"Example","signature":"c2ln","media":[]}'
+        ),
+        signed=True,
+        params=(
+            ParamFacts("url", "string", None, True, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+        ),
+    ),
+    "share.fetchLinkV2": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"url":"https://example.com","title":"Example"}',
+        signed=True,
+        params=(
+            ParamFacts("url", "string", None, False, None, None),
+            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+        ),
+    ),
+    "stream.delete": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("delete_id", "string", None, False, None, None),
+            ParamFacts("banner_id", "string", None, False, None, None),
+            ParamFacts("banner_opt", "string", None, False, None, None),
+            ParamFacts("delete_ref_id", "string", None, False, None, None),
+        ),
+    ),
+    "stream.isSubscribed": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json="true",
+        signed=True,
+        params=(
+            ParamFacts("fid", "string", None, False, None, None),
+            ParamFacts("gid", "string", None, False, None, None),
+        ),
+    ),
+    "stream.markAsSpam": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("mark_as_spam_id", "string", None, False, None, None),
+            ParamFacts("delete_id", "string", None, False, None, None),
+            ParamFacts("complaint_type", "string", None, False, None, None),
+        ),
+    ),
+    "stream.publish": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='"67411424436536"',
+        signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("target_id", "string", None, False, None, None),
+            ParamFacts("message", "string", None, False, None, None),
+            ParamFacts("attachment", "json", None, False, None, None),
+            ParamFacts("action_links", "json", None, False, None, None),
+            ParamFacts("resig", "string", None, False, None, None),
+        ),
     ),
     "url.getInfo": MethodFacts(
         session="optional",
         required_params=("url",),
-        example={"objectId": 1, "objectIdEncoded": "text", "objectIdStr": "text", "type": "text"},
+        example_json=('{"objectId":1,"objectIdEncoded":"text","objectIdStr":"text","type":"text"}'),
         signed=True,
+        params=(ParamFacts("url", "string", None, True, None, None),),
+    ),
+    "users.deleteGuests": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(ParamFacts("uids", "list", "string", False, None, None),),
     ),
     "users.getAdditionalInfo": MethodFacts(
         session="optional",
         required_params=("uids",),
-        example={"users": [{}]},
+        example_json='{"users":[{}]}',
         signed=True,
+        params=(ParamFacts("uids", "list", "string", True, None, 100),),
     ),
     "users.getCallsLeft": MethodFacts(
         session="optional",
         required_params=("methods",),
-        example=[{"available": True, "callsLeft": 1, "name": "text"}],
+        example_json='[{"available":true,"callsLeft":1,"name":"text"}]',
         signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("methods", "list", "string", True, None, None),
+        ),
     ),
     "users.getCurrentUser": MethodFacts(
         session="required",
         required_params=(),
-        example={
-            "uid": "571234567890",
-            "first_name": "Ivan",
-            "last_name": "Petrov",
-            "name": "Ivan Petrov",
-        },
+        example_json=(
+            '{"uid":"571234567890","first_name":"Ivan","last_name":"Petrov","name":"Ivan Petrov"}'
+        ),
         signed=True,
+        params=(ParamFacts("fields", "list", "string", False, None, None),),
+    ),
+    "users.getGames": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"games":[]}',
+        signed=True,
+        params=(),
+    ),
+    "users.getGuests": MethodFacts(
+        session="required",
+        required_params=(),
+        example_json=('{"guests":[{"uid":"571234567890"}],"pagingAnchor":"LTE=","hasMore":false}'),
+        signed=True,
+        params=(
+            ParamFacts("pagingAnchor", "string", None, False, None, None),
+            ParamFacts("pagingDirection", "string", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+            ParamFacts("detectTotalCount", "boolean", None, False, None, None),
+        ),
+    ),
+    "users.getHolidays": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"holidays":[]}',
+        signed=True,
+        params=(ParamFacts("uid", "string", None, False, None, None),),
     ),
     "users.getInfo": MethodFacts(
         session="optional",
@@ -366,71 +2149,240 @@ METHODS: dict[str, MethodFacts] = {
             "uids",
             "fields",
         ),
-        example=[{"uid": "571234567890", "name": "Ivan Petrov"}],
+        example_json='[{"uid":"571234567890","name":"Ivan Petrov"}]',
         signed=True,
+        params=(
+            ParamFacts("uids", "list", "string", True, None, 100),
+            ParamFacts("fields", "list", "string", True, None, None),
+            ParamFacts("emptyPictures", "boolean", None, False, None, None),
+        ),
+    ),
+    "users.getInfoBy": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"user":{"uid":"571234567890"}}',
+        signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+            ParamFacts("register_as_guest", "boolean", None, False, None, None),
+        ),
+    ),
+    "users.getInvitableFriends": MethodFacts(
+        session="required",
+        required_params=(),
+        example_json='{"users":[{"uid":"571234567890","selectable":true}]}',
+        signed=True,
+        params=(
+            ParamFacts("suggestOnly", "boolean", None, False, None, None),
+            ParamFacts("app_id", "string", None, False, None, None),
+        ),
     ),
     "users.getLoggedInUser": MethodFacts(
         session="required",
         required_params=(),
-        example="571234567890",
+        example_json='"571234567890"',
         signed=True,
+        params=(),
+    ),
+    "users.getMobileOperator": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"operator":"MTS"}',
+        signed=True,
+        params=(ParamFacts("uid", "string", None, False, None, None),),
     ),
     "users.getSettings": MethodFacts(
         session="optional",
         required_params=(),
-        example={
-            "sms_notifications": "text",
-            "sms_notifications_start_time": "text",
-            "sms_notifications_end_time": "text",
-        },
+        example_json=(
+            '{"sms_notifications":"text","sms_notifications_start_time":"'
+            'text","sms_notifications_end_time":"text"}'
+        ),
         signed=True,
+        params=(ParamFacts("uid", "string", None, False, None, None),),
     ),
     "users.hasAppPermission": MethodFacts(
         session="optional",
         required_params=("ext_perm",),
-        example=True,
+        example_json="true",
         signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("ext_perm", "string", None, True, None, None),
+        ),
     ),
     "users.isAppUser": MethodFacts(
         session="optional",
         required_params=(),
-        example=True,
+        example_json="true",
         signed=True,
+        params=(ParamFacts("uid", "string", None, False, None, None),),
+    ),
+    "users.removeAppPermissions": MethodFacts(
+        session="optional",
+        required_params=("ext_perm",),
+        example_json="true",
+        signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("ext_perm", "string", None, True, None, None),
+        ),
+    ),
+    "users.setSettings": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("smsNotifAdd", "list", "string", False, None, None),
+            ParamFacts("smsNotifRemove", "list", "string", False, None, None),
+            ParamFacts("smsNotifStartTime", "string", None, False, None, None),
+            ParamFacts("smsNotifEndTime", "string", None, False, None, None),
+        ),
+    ),
+    "users.setStatus": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json="true",
+        signed=True,
+        params=(
+            ParamFacts("status", "string", None, False, None, None),
+            ParamFacts("location", "json", None, False, None, None),
+            ParamFacts("uid", "string", None, False, None, None),
+        ),
     ),
     "users.updateMask": MethodFacts(
         session="optional",
         required_params=(),
-        example=1,
+        example_json="1",
         signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("mask", "int", None, False, None, None),
+            ParamFacts("orUpdate", "boolean", None, False, None, None),
+        ),
+    ),
+    "users.updateMasks": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"masks":{"571234567890":"3"}}',
+        signed=True,
+        params=(
+            ParamFacts("uids", "list", "string", False, None, None),
+            ParamFacts("mask", "int", None, False, None, None),
+            ParamFacts("orUpdate", "boolean", None, False, None, None),
+        ),
+    ),
+    "users.updateMasksV2": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"masks":{"571234567890":"3"}}',
+        signed=True,
+        params=(
+            ParamFacts("uids", "list", "string", False, None, None),
+            ParamFacts("or_mask", "int", None, False, None, None),
+            ParamFacts("and_mask", "int", None, False, None, None),
+        ),
     ),
     "video.delete": MethodFacts(
         session="optional",
         required_params=("vid",),
-        example=None,
+        example_json="null",
         signed=True,
+        params=(ParamFacts("vid", "int", None, True, None, None),),
+    ),
+    "video.get": MethodFacts(
+        session="optional",
+        required_params=("vids",),
+        example_json=('{"videos":[{"id":"1234567890","title":"Clip","status":"OK"}]}'),
+        signed=True,
+        params=(
+            ParamFacts("vids", "list", "string", True, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+        ),
     ),
     "video.getUploadUrl": MethodFacts(
         session="optional",
         required_params=(),
-        example={"upload_url": "text", "video_id": 1},
+        example_json='{"upload_url":"text","video_id":1}',
         signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("file_name", "string", None, False, None, None),
+            ParamFacts(
+                "attachment_type", "string", None, False, ("VIDEO", "AUDIO_RECORDING"), None
+            ),
+            ParamFacts("file_size", "int", None, False, None, None),
+            ParamFacts("lat", "float", None, False, None, None),
+            ParamFacts("lng", "float", None, False, None, None),
+            ParamFacts("cid", "string", None, False, None, None),
+            ParamFacts("post_form", "boolean", None, False, None, None),
+        ),
+    ),
+    "video.removeWatchLater": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(ParamFacts("vid", "int", None, False, None, None),),
+    ),
+    "video.subscribe": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(ParamFacts("cid", "string", None, False, None, None),),
     ),
     "video.update": MethodFacts(
         session="optional",
         required_params=("vid",),
-        example=None,
+        example_json="null",
         signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("vid", "int", None, True, None, None),
+            ParamFacts("title", "string", None, False, None, None),
+            ParamFacts("description", "string", None, False, None, None),
+            ParamFacts("tags", "list", "string", False, None, None),
+            ParamFacts("privacy", "string", None, False, ("PUBLIC", "FRIENDS"), None),
+            ParamFacts("cover_photo_id", "string", None, False, None, None),
+            ParamFacts("cover_photo_upload_token", "string", None, False, None, None),
+            ParamFacts("publish", "boolean", None, False, None, None),
+            ParamFacts("game", "string", None, False, None, None),
+            ParamFacts("donate", "boolean", None, False, None, None),
+            ParamFacts("cid", "string", None, False, None, None),
+            ParamFacts("rec", "boolean", None, False, None, None),
+            ParamFacts("rec_start", "int", None, False, None, None),
+            ParamFacts("rec_stop", "int", None, False, None, None),
+        ),
+    ),
+    "video.watchLater": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"success":true}',
+        signed=True,
+        params=(ParamFacts("vid", "int", None, False, None, None),),
     ),
     "widget.getWidgetContent": MethodFacts(
         session="optional",
         required_params=("wid",),
-        example="571234567890",
+        example_json='"571234567890"',
         signed=True,
+        params=(
+            ParamFacts("wid", "string", None, True, None, None),
+            ParamFacts("style", "string", None, False, None, None),
+        ),
     ),
     "widget.getWidgets": MethodFacts(
         session="optional",
         required_params=("wids",),
-        example=[{}],
+        example_json="[{}]",
         signed=True,
+        params=(
+            ParamFacts("wids", "list", "string", True, None, None),
+            ParamFacts("style", "string", None, False, None, None),
+        ),
     ),
 }

@@ -14,18 +14,28 @@ if TYPE_CHECKING:
     from .methods.auth import AuthMethods
     from .methods.badges import BadgesMethods
     from .methods.batch import BatchMethods
+    from .methods.bookmark import BookmarkMethods
+    from .methods.communities import CommunitiesMethods
     from .methods.discussions import DiscussionsMethods
+    from .methods.events import EventsMethods
     from .methods.friends import FriendsMethods
     from .methods.group import GroupMethods
+    from .methods.interests import InterestsMethods
+    from .methods.like import LikeMethods
     from .methods.market import MarketMethods
     from .methods.mediatopic import MediatopicMethods
+    from .methods.messages_v2 import MessagesV2Methods
     from .methods.moments import MomentsMethods
     from .methods.notifications import NotificationsMethods
     from .methods.payment import PaymentMethods
+    from .methods.photo_book import PhotoBookMethods
     from .methods.photos import PhotosMethods
     from .methods.photos_v2 import PhotosV2Methods
+    from .methods.places import PlacesMethods
     from .methods.sdk import SdkMethods
     from .methods.search import SearchMethods
+    from .methods.share import ShareMethods
+    from .methods.stream import StreamMethods
     from .methods.url import UrlMethods
     from .methods.users import UsersMethods
     from .methods.video import VideoMethods
@@ -66,11 +76,32 @@ class GeneratedGroups:
         return BatchMethods(cast("API", self))
 
     @cached_property
+    def bookmark(self) -> BookmarkMethods:
+        """Bookmarks of the current user."""
+        from .methods.bookmark import BookmarkMethods
+
+        return BookmarkMethods(cast("API", self))
+
+    @cached_property
+    def communities(self) -> CommunitiesMethods:
+        """Communities (schools, universities, workplaces) and their members."""
+        from .methods.communities import CommunitiesMethods
+
+        return CommunitiesMethods(cast("API", self))
+
+    @cached_property
     def discussions(self) -> DiscussionsMethods:
         """Discussions (comment threads) and their likes."""
         from .methods.discussions import DiscussionsMethods
 
         return DiscussionsMethods(cast("API", self))
+
+    @cached_property
+    def events(self) -> EventsMethods:
+        """Counters of new events for the current user."""
+        from .methods.events import EventsMethods
+
+        return EventsMethods(cast("API", self))
 
     @cached_property
     def friends(self) -> FriendsMethods:
@@ -87,6 +118,20 @@ class GeneratedGroups:
         return GroupMethods(cast("API", self))
 
     @cached_property
+    def interests(self) -> InterestsMethods:
+        """Interests listed in user profiles."""
+        from .methods.interests import InterestsMethods
+
+        return InterestsMethods(cast("API", self))
+
+    @cached_property
+    def like(self) -> LikeMethods:
+        """Likes ("Klass") on arbitrary objects (legacy family)."""
+        from .methods.like import LikeMethods
+
+        return LikeMethods(cast("API", self))
+
+    @cached_property
     def market(self) -> MarketMethods:
         """Group shop products."""
         from .methods.market import MarketMethods
@@ -99,6 +144,13 @@ class GeneratedGroups:
         from .methods.mediatopic import MediatopicMethods
 
         return MediatopicMethods(cast("API", self))
+
+    @cached_property
+    def messages_v2(self) -> MessagesV2Methods:
+        """Chats and messages (mostly first-party only)."""
+        from .methods.messages_v2 import MessagesV2Methods
+
+        return MessagesV2Methods(cast("API", self))
 
     @cached_property
     def moments(self) -> MomentsMethods:
@@ -122,6 +174,13 @@ class GeneratedGroups:
         return PaymentMethods(cast("API", self))
 
     @cached_property
+    def photo_book(self) -> PhotoBookMethods:
+        """The photo-book service."""
+        from .methods.photo_book import PhotoBookMethods
+
+        return PhotoBookMethods(cast("API", self))
+
+    @cached_property
     def photos(self) -> PhotosMethods:
         """Photos and albums (first-generation methods)."""
         from .methods.photos import PhotosMethods
@@ -136,6 +195,13 @@ class GeneratedGroups:
         return PhotosV2Methods(cast("API", self))
 
     @cached_property
+    def places(self) -> PlacesMethods:
+        """Geographic places."""
+        from .methods.places import PlacesMethods
+
+        return PlacesMethods(cast("API", self))
+
+    @cached_property
     def sdk(self) -> SdkMethods:
         """Methods of the official mobile SDKs."""
         from .methods.sdk import SdkMethods
@@ -148,6 +214,20 @@ class GeneratedGroups:
         from .methods.search import SearchMethods
 
         return SearchMethods(cast("API", self))
+
+    @cached_property
+    def share(self) -> ShareMethods:
+        """Link sharing and link previews."""
+        from .methods.share import ShareMethods
+
+        return ShareMethods(cast("API", self))
+
+    @cached_property
+    def stream(self) -> StreamMethods:
+        """The user's feed (stream)."""
+        from .methods.stream import StreamMethods
+
+        return StreamMethods(cast("API", self))
 
     @cached_property
     def url(self) -> UrlMethods:

@@ -4,13 +4,14 @@ A real aiohttp server on 127.0.0.1 that speaks the OK.ru REST API (``fb.do``
 and ``/api/<group>/<method>``, with all three signature circuits), the OAuth
 token endpoint and the browser OAuth dialog::
 
-    from okru_sdk.testing import OkEmulator
+    from okru_sdk.testing import Fault, OkEmulator
 
     async with OkEmulator() as emu:
         app = emu.add_app(app_id="1248", app_key="CBAABC", app_secret_key="S3CRET")
         user = emu.add_user(login="alice@example.com", password="pw")
         token = emu.issue_token(app, user)
         ...  # point the client at emu.url
+        emu.faults.add(Fault.http(502), times=2)  # the next two API calls fail
 
 Run ``python -m okru_sdk.testing --port 8765`` for a standalone server seeded
 with the demo app and user (``DEMO_*`` constants).
@@ -28,6 +29,7 @@ from .emulator import (
     DEMO_UID,
     OkEmulator,
 )
+from .faults import Fault, FaultInjector, FaultRule, FiredFault
 from .responses import JSON_CONTENT_TYPE
 from .state import (
     App,
@@ -54,6 +56,10 @@ __all__ = [
     "App",
     "AuthCode",
     "EmulatorError",
+    "Fault",
+    "FaultInjector",
+    "FaultRule",
+    "FiredFault",
     "MethodCall",
     "MethodHandler",
     "MethodSpec",

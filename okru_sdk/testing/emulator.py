@@ -4,7 +4,7 @@
 ``/oauth/token.do``, ``/blank.html``) and the connect host (``/oauth/authorize``
 and the ``/dk`` dialog pages). Every request goes through
 :meth:`OkEmulator._handle`, which records it and then routes it; that single
-path is where fault injection will plug in (see :meth:`OkEmulator._intercept`).
+path is where fault injection plugs in (``emu.faults``, see :mod:`.faults`).
 
 API checks run in the order the real server applies them: application key
 (101), method (3), session and signature (103/102/104), session mode
@@ -18,6 +18,7 @@ import inspect
 import secrets
 import socket
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
@@ -28,6 +29,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from ..signing import Circuit, server_secret, sign_params
 from . import methods as _methods
 from . import oauth as _oauth
+from .faults import FaultInjector
 from .responses import JSON_CONTENT_TYPE, api_error_response, json_response, read_params
 from .state import (
     App,
@@ -105,6 +107,11 @@ class OkEmulator:
         self.requests: list[RecordedRequest] = []
         #: how many times ``/blank.html`` was fetched (a correct client never does)
         self.blank_hits = 0
+        #: how many times each API method's handler actually ran, by registered name
+        #: (requests stopped by a check or by a fault are not counted)
+        self.handled: Counter[str] = Counter()
+        #: fault injection: ``emu.faults.add(Fault.http(502), times=2)``
+        self.faults = FaultInjector(self)
         _methods.register_builtins(self)
 
     # ------------------------------------------------------------------ lifecycle
@@ -117,6 +124,7 @@ class OkEmulator:
         webapp.router.add_route("*", "/{tail:.*}", self._handle)
         runner = web.AppRunner(webapp, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
+        self.faults._open()
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         # after a stop, come back on the same port so that clients keep working
@@ -135,8 +143,14 @@ class OkEmulator:
         self._runner = runner
 
     async def stop(self) -> None:
-        """Stop serving; state is kept, and a later :meth:`start` reuses the same port."""
+        """Stop serving; state is kept, and a later :meth:`start` reuses the same port.
+
+        Requests held by a :meth:`Fault.hang <.faults.Fault.hang>` or a delay are
+        disconnected at once, so this does not wait for them.
+        """
         runner, self._runner = self._runner, None
+        # hung and delayed requests are dropped first, so the shutdown does not wait for them
+        self.faults._close()
         if runner is not None:
             await runner.cleanup()
 
@@ -405,8 +419,8 @@ class OkEmulator:
     async def _intercept(
         self, request: web.Request, record: RecordedRequest
     ) -> web.StreamResponse | None:
-        """Hook for fault injection: return a response to short-circuit a request."""
-        return None
+        """Fault injection: a response short-circuits the request (see :mod:`.faults`)."""
+        return await self.faults.intercept(request, record)
 
     async def _route(
         self, request: web.Request, params: dict[str, str], record: RecordedRequest
@@ -485,6 +499,7 @@ class OkEmulator:
             emulator=self,
             request=request,
         )
+        self.handled[spec.name] += 1
         result = spec.handler(call)
         if inspect.isawaitable(result):
             result = await result

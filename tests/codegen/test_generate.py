@@ -24,7 +24,7 @@ def _files(root: Path) -> dict[str, bytes]:
 
 
 def _generate(schema: Path, into: Path) -> dict[str, bytes]:
-    run(schema, into / "_generated", into / "catalogue.md")
+    run(schema, into / "_generated", into / "catalogue.md", into / "contract")
     return _files(into)
 
 

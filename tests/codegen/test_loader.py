@@ -47,6 +47,7 @@ def test_fixture_loads() -> None:
     assert [m.name for m in catalogue.methods] == [
         "people.getProfile",
         "people.find",
+        "people.listTags",
         "postsV2.publish",
         "postsV2.remove",
     ]

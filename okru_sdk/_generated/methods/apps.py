@@ -5,25 +5,137 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from okru_sdk.api import MethodSpec
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
+from ..models.apps_catalog_nodes import AppsCatalogNodes
+from ..models.apps_page import AppsPage
 from ..models.apps_send_game_push_result import AppsSendGamePushResult
+from ..models.success_result import SuccessResult
 
 if TYPE_CHECKING:
     from okru_sdk.api import API
 
 __all__ = ["AppsMethods"]
 
+_SPEC_CHECK_VIP_OFFER_STATUS = MethodSpec[dict[str, Any]](
+    "apps.checkVipOfferStatus",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(Param("slot", "int"),),
+)
+_SPEC_GET_APP_PROMO_INFO = MethodSpec[dict[str, Any]](
+    "apps.getAppPromoInfo",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(),
+)
+_SPEC_GET_PLATFORM_CATALOG_NODE_TOP = MethodSpec[AppsPage](
+    "apps.getPlatformCatalogNodeTop",
+    AppsPage,
+    mode=SessionMode.REQUIRED,
+    retry_safe=True,
+    params=(
+        Param("fields", "list", item="string", required=True),
+        Param("anchor", "string"),
+        Param("count", "int"),
+        Param("node", "string", required=True),
+    ),
+)
+_SPEC_GET_PLATFORM_CATALOG_NODES_TOP = MethodSpec[AppsCatalogNodes](
+    "apps.getPlatformCatalogNodesTop",
+    AppsCatalogNodes,
+    mode=SessionMode.REQUIRED,
+    retry_safe=True,
+    params=(
+        Param("fields", "list", item="string", required=True),
+        Param("count", "int"),
+    ),
+)
+_SPEC_GET_PLATFORM_NEW = MethodSpec[AppsPage](
+    "apps.getPlatformNew",
+    AppsPage,
+    mode=SessionMode.REQUIRED,
+    retry_safe=True,
+    params=(
+        Param("fields", "list", item="string", required=True),
+        Param("anchor", "string"),
+        Param("count", "int"),
+    ),
+)
+_SPEC_GET_PLATFORM_TOP = MethodSpec[AppsPage](
+    "apps.getPlatformTop",
+    AppsPage,
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("fields", "list", item="string"),
+        Param("anchor", "string"),
+        Param("count", "int"),
+    ),
+)
+_SPEC_GET_TOP = MethodSpec[dict[str, Any]](
+    "apps.getTop",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(),
+)
+_SPEC_REMOVE_APP_PROMO_INFO = MethodSpec[dict[str, Any]](
+    "apps.removeAppPromoInfo",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(),
+)
 _SPEC_SEND_GAME_PUSH = MethodSpec[AppsSendGamePushResult](
     "apps.sendGamePush",
     AppsSendGamePushResult,
     mode=SessionMode.PROHIBITED,
     retry_safe=False,
+    params=(
+        Param("uid", "string"),
+        Param("message", "string", required=True),
+        Param("query", "string"),
+        Param("hash", "string"),
+    ),
+)
+_SPEC_SET_APP_PROMO_INFO = MethodSpec[SuccessResult](
+    "apps.setAppPromoInfo",
+    SuccessResult,
+    mode=SessionMode.PROHIBITED,
+    retry_safe=False,
+    params=(
+        Param("topic_id", "int", required=True),
+        Param("text", "string", required=True),
+        Param("start_time", "string", required=True),
+        Param("end_time", "string", required=True),
+        Param("image304x128", "string", required=True),
+    ),
+)
+_SPEC_SET_VIP_OFFER_STATUS = MethodSpec[SuccessResult](
+    "apps.setVipOfferStatus",
+    SuccessResult,
+    mode=SessionMode.REQUIRED,
+    retry_safe=False,
+    params=(
+        Param("slot", "int", required=True),
+        Param("given", "boolean"),
+    ),
+)
+_SPEC_SET_VIP_OFFERS = MethodSpec[SuccessResult](
+    "apps.setVipOffers",
+    SuccessResult,
+    mode=SessionMode.PROHIBITED,
+    retry_safe=False,
+    params=(Param("names", "list", item="string", max_items=5),),
 )
 
 
@@ -37,6 +149,259 @@ class AppsMethods:
 
     def __init__(self, api: API) -> None:
         self._api = api
+
+    async def check_vip_offer_status(
+        self,
+        *,
+        slot: int | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Check whether the user already got the bonus of a VIP offer slot.
+
+        Wire name ``apps.checkVipOfferStatus``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ.
+
+        Args:
+            slot: The slot parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/apps/apps.checkVipOfferStatus
+        """
+        params: dict[str, Any] = {
+            "slot": slot,
+        }
+        return await self._api._call(
+            _SPEC_CHECK_VIP_OFFER_STATUS, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_app_promo_info(
+        self,
+        *,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Read the promo campaign currently set for the app.
+
+        Wire name ``apps.getAppPromoInfo``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ.
+
+        Args:
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/apps/apps.getAppPromoInfo
+        """
+        params: dict[str, Any] = {}
+        return await self._api._call(
+            _SPEC_GET_APP_PROMO_INFO, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_platform_catalog_node_top(
+        self,
+        *,
+        fields: Sequence[str],
+        node: str,
+        anchor: str | NotGiven = NOT_GIVEN,
+        count: int | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> AppsPage:
+        """List apps of one section of the games catalogue (anchor-paged).
+
+        Wire name ``apps.getPlatformCatalogNodeTop``; session required; scopes: VALUABLE_ACCESS;
+        confidence high.
+
+        The platform is taken from the common `platform` request parameter (pass it via
+        extra_params).
+
+        Args:
+            fields: App fields to return (ApplicationBeanFields).
+            anchor: Opaque paging anchor from the previous page's reply.
+            count: How many apps per page.
+            node: Catalogue section (node) id.
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/apps/apps.getPlatformCatalogNodeTop
+        """
+        params: dict[str, Any] = {
+            "fields": fields,
+            "anchor": anchor,
+            "count": count,
+            "node": node,
+        }
+        return await self._api._call(
+            _SPEC_GET_PLATFORM_CATALOG_NODE_TOP, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_platform_catalog_nodes_top(
+        self,
+        *,
+        fields: Sequence[str],
+        count: int | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> AppsCatalogNodes:
+        """Get the games catalogue: every section with its first apps.
+
+        Wire name ``apps.getPlatformCatalogNodesTop``; session required; scopes: VALUABLE_ACCESS;
+        confidence high.
+
+        Continue one section with apps.getPlatformCatalogNodeTop. The platform comes from the common
+        `platform` parameter.
+
+        Args:
+            fields: App fields to return (ApplicationBeanFields).
+            count: How many apps per section.
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/apps/apps.getPlatformCatalogNodesTop
+        """
+        params: dict[str, Any] = {
+            "fields": fields,
+            "count": count,
+        }
+        return await self._api._call(
+            _SPEC_GET_PLATFORM_CATALOG_NODES_TOP, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_platform_new(
+        self,
+        *,
+        fields: Sequence[str],
+        anchor: str | NotGiven = NOT_GIVEN,
+        count: int | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> AppsPage:
+        """List games recently added to the platform (anchor-paged).
+
+        Wire name ``apps.getPlatformNew``; session required; scopes: VALUABLE_ACCESS; confidence
+        high.
+
+        Args:
+            fields: App fields to return (ApplicationBeanFields).
+            anchor: Opaque paging anchor from the previous page's reply.
+            count: How many items to return.
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/apps/apps.getPlatformNew
+        """
+        params: dict[str, Any] = {
+            "fields": fields,
+            "anchor": anchor,
+            "count": count,
+        }
+        return await self._api._call(
+            _SPEC_GET_PLATFORM_NEW, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_platform_top(
+        self,
+        *,
+        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        anchor: str | NotGiven = NOT_GIVEN,
+        count: int | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> AppsPage:
+        """List the platform's top games (anchor-paged).
+
+        Wire name ``apps.getPlatformTop``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result typed like apps.getPlatformNew (same family, its page was not read). Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
+                inferred, not confirmed.)
+            anchor: Opaque paging anchor from the previous page's reply. (Type inferred, not
+                confirmed.)
+            count: How many items to return. (Type inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/apps/apps.getPlatformTop
+        """
+        params: dict[str, Any] = {
+            "fields": fields,
+            "anchor": anchor,
+            "count": count,
+        }
+        return await self._api._call(
+            _SPEC_GET_PLATFORM_TOP, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_top(
+        self,
+        *,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Get the top list of applications.
+
+        Wire name ``apps.getTop``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ.
+
+        Args:
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/apps/apps.getTop
+        """
+        params: dict[str, Any] = {}
+        return await self._api._call(
+            _SPEC_GET_TOP, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def remove_app_promo_info(
+        self,
+        *,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Delete the app's current promo campaign.
+
+        Wire name ``apps.removeAppPromoInfo``; session optional; scopes: none; confidence low; not
+        retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ.
+
+        Args:
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/apps/apps.removeAppPromoInfo
+        """
+        params: dict[str, Any] = {}
+        return await self._api._call(
+            _SPEC_REMOVE_APP_PROMO_INFO, params, timeout=timeout, extra_params=extra_params
+        )
 
     async def send_game_push(
         self,
@@ -72,4 +437,110 @@ class AppsMethods:
         }
         return await self._api._call(
             _SPEC_SEND_GAME_PUSH, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def set_app_promo_info(
+        self,
+        *,
+        topic_id: int,
+        text: str,
+        start_time: str,
+        end_time: str,
+        image304x128: str,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> SuccessResult:
+        """Set the app's promo campaign (at most 5 calls per 30 days).
+
+        Wire name ``apps.setAppPromoInfo``; session prohibited; scopes: none; confidence high; not
+        retried after a failure (not retry-safe).
+
+        5 calls per 30 days; promo period <= 3 days The official page says promo offers are
+        currently switched off. Limit: 5 calls per 30 days; a promo lasts at most 3 days.
+
+        Args:
+            topic_id: Public topic in the game's group describing the promo and linking to the app.
+            text: Short promo text, 8 to 48 characters.
+            start_time: Start, 'yyyy.MM.dd HH:mm'; must be in the future.
+            end_time: End, 'yyyy.MM.dd HH:mm'; at most 3 days after the start.
+            image304x128: URL of a 304x128 promo image.
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/apps/apps.setAppPromoInfo
+        """
+        params: dict[str, Any] = {
+            "topic_id": topic_id,
+            "text": text,
+            "start_time": start_time,
+            "end_time": end_time,
+            "image304x128": image304x128,
+        }
+        return await self._api._call(
+            _SPEC_SET_APP_PROMO_INFO, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def set_vip_offer_status(
+        self,
+        *,
+        slot: int,
+        given: bool | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> SuccessResult:
+        """Record whether the user received the bonus of a VIP offer slot.
+
+        Wire name ``apps.setVipOfferStatus``; session required; scopes: none; confidence high; not
+        retried after a failure (not retry-safe).
+
+        Check VIP status (users.getCurrentUser with user.VIP) and apps.checkVipOfferStatus before
+        granting a bonus.
+
+        Args:
+            slot: Offer slot, 0 to 4.
+            given: Whether the user got the bonus.
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/apps/apps.setVipOfferStatus
+        """
+        params: dict[str, Any] = {
+            "slot": slot,
+            "given": given,
+        }
+        return await self._api._call(
+            _SPEC_SET_VIP_OFFER_STATUS, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def set_vip_offers(
+        self,
+        *,
+        names: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> SuccessResult:
+        """Replace all of the app's VIP offers (at most 5).
+
+        Wire name ``apps.setVipOffers``; session prohibited; scopes: none; confidence high; not
+        retried after a failure (not retry-safe).
+
+        max 5 offers (slot ids 0..4); each call replaces all Each call replaces every offer; offers
+        get slots 0..4 and users arriving via an offer carry vipoffer=N in custom_args.
+
+        Args:
+            names: Offer names, at most 50 characters each; comma-joined on the wire. At most 5
+                items.
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/apps/apps.setVipOffers
+        """
+        params: dict[str, Any] = {
+            "names": names,
+        }
+        return await self._api._call(
+            _SPEC_SET_VIP_OFFERS, params, timeout=timeout, extra_params=extra_params
         )

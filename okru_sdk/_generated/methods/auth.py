@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from okru_sdk.api import MethodSpec
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
@@ -22,12 +23,26 @@ _SPEC_LOGIN = MethodSpec[dict[str, Any]](
     dict[str, Any],
     mode=SessionMode.PROHIBITED,
     retry_safe=False,
+    params=(
+        Param("user_name", "string", required=True),
+        Param("password", "string", required=True),
+        Param("gen_token", "boolean"),
+        Param("verification_supported_v", "int"),
+    ),
+)
+_SPEC_LOGIN_BY_TOKEN = MethodSpec[dict[str, Any]](
+    "auth.loginByToken",
+    dict[str, Any],
+    mode=SessionMode.PROHIBITED,
+    retry_safe=False,
+    params=(Param("token", "string", required=True),),
 )
 _SPEC_TOUCH_SESSION = MethodSpec[dict[str, Any]](
     "auth.touchSession",
     dict[str, Any],
     mode=SessionMode.REQUIRED,
     retry_safe=True,
+    params=(),
 )
 
 
@@ -80,6 +95,36 @@ class AuthMethods:
         }
         return await self._api._call(
             _SPEC_LOGIN, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def login_by_token(
+        self,
+        *,
+        token: str,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """First-party only: refresh a session from an auth_token.
+
+        Wire name ``auth.loginByToken``; session prohibited; scopes: none; confidence low; not
+        retried after a failure (not retry-safe).
+
+        First-party only: first-party/whitelisted; not generally available to third-party apps.
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ.
+
+        Args:
+            token: The token parameter (meaning not documented yet).
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/auth/auth.loginByToken
+        """
+        params: dict[str, Any] = {
+            "token": token,
+        }
+        return await self._api._call(
+            _SPEC_LOGIN_BY_TOKEN, params, timeout=timeout, extra_params=extra_params
         )
 
     async def touch_session(

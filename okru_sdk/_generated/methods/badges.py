@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from okru_sdk.api import MethodSpec
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 from ..models.badges_get_user_active_badge_result import BadgesGetUserActiveBadgeResult
@@ -24,6 +25,7 @@ _SPEC_GET_USER_ACTIVE_BADGE = MethodSpec[BadgesGetUserActiveBadgeResult](
     BadgesGetUserActiveBadgeResult,
     mode=SessionMode.REQUIRED,
     retry_safe=True,
+    params=(Param("uid", "string"),),
 )
 
 

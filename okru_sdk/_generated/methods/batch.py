@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from okru_sdk.api import MethodSpec
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
@@ -22,6 +23,17 @@ _SPEC_EXECUTE = MethodSpec[dict[str, Any]](
     dict[str, Any],
     mode=SessionMode.OPTIONAL,
     retry_safe=False,
+    params=(Param("methods", "list", item="json", required=True),),
+)
+_SPEC_EXECUTE_V2 = MethodSpec[dict[str, Any]](
+    "batch.executeV2",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("methods", "json", required=True),
+        Param("id", "string"),
+    ),
 )
 
 
@@ -66,4 +78,41 @@ class BatchMethods:
         }
         return await self._api._call(
             _SPEC_EXECUTE, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def execute_v2(
+        self,
+        *,
+        methods: Mapping[str, Any],
+        id: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """First-party only: run several calls at once (mobile-client variant).
+
+        Wire name ``batch.executeV2``; session optional; scopes: none; confidence low; not retried
+        after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        First-party only (first-party/whitelisted; not generally available to third-party apps). The
+        reply is said to be a list of {ok: result}; typed loosely because the SDK cannot express a
+        bare list of anything. Result shape unconfirmed: typed as a JSON object; the real reply may
+        differ.
+
+        Args:
+            methods: The methods parameter (meaning not documented yet).
+            id: The id parameter (meaning not documented yet).
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/batch/batch.executeV2
+        """
+        params: dict[str, Any] = {
+            "methods": methods,
+            "id": id,
+        }
+        return await self._api._call(
+            _SPEC_EXECUTE_V2, params, timeout=timeout, extra_params=extra_params
         )

@@ -10,26 +10,313 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from okru_sdk.api import MethodSpec
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
+from ..models.comment import Comment
+from ..models.discussions_get_comments_result import DiscussionsGetCommentsResult
 from ..models.discussions_get_discussion_likes_result import DiscussionsGetDiscussionLikesResult
+from ..models.discussions_list import DiscussionsList
 
 if TYPE_CHECKING:
     from okru_sdk.api import API
 
 __all__ = ["DiscussionsMethods"]
 
+_SPEC_ADD_COMMENT_LIKE = MethodSpec[dict[str, Any]](
+    "discussions.addCommentLike",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("discussionId", "string"),
+        Param("discussionType", "string"),
+        Param("comment_id", "string"),
+    ),
+)
+_SPEC_ADD_DISCUSSION_COMMENT = MethodSpec[str](
+    "discussions.addDiscussionComment",
+    str,
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("entityId", "string", required=True),
+        Param(
+            "entityType",
+            "string",
+            required=True,
+            enum=(
+                "GROUP_TOPIC",
+                "GROUP_PHOTO",
+                "USER_STATUS",
+                "USER_PHOTO",
+                "USER_FORUM",
+                "USER_ALBUM",
+                "SHARE",
+            ),
+        ),
+        Param("comment", "string", required=True),
+        Param("reply_to_comment_id", "string"),
+        Param("as_admin", "boolean"),
+        Param("attachments", "json"),
+        Param("frmt", "string"),
+        Param("fields", "list", item="string"),
+        Param("fieldset", "string"),
+    ),
+)
+_SPEC_ADD_DISCUSSION_LIKE = MethodSpec[dict[str, Any]](
+    "discussions.addDiscussionLike",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("discussionId", "string"),
+        Param("discussionType", "string"),
+    ),
+)
+_SPEC_DELETE_DISCUSSION_COMMENT = MethodSpec[dict[str, Any]](
+    "discussions.deleteDiscussionComment",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("discussionId", "string"),
+        Param("discussionType", "string"),
+        Param("comment_id", "string"),
+        Param("mark_as_spam", "boolean"),
+        Param("block_author", "boolean"),
+    ),
+)
+_SPEC_DELETE_DISCUSSION_COMMENTS = MethodSpec[dict[str, Any]](
+    "discussions.deleteDiscussionComments",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("discussionId", "string"),
+        Param("discussionType", "string"),
+        Param("comment_ids", "list", item="string"),
+        Param("mark_as_spam", "boolean"),
+        Param("block_author", "boolean"),
+    ),
+)
+_SPEC_EDIT_DISCUSSION_COMMENT = MethodSpec[dict[str, Any]](
+    "discussions.editDiscussionComment",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("discussionId", "string"),
+        Param("discussionType", "string"),
+        Param("comment_id", "string"),
+        Param("comment", "string"),
+    ),
+)
+_SPEC_GET = MethodSpec[dict[str, Any]](
+    "discussions.get",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("discussionId", "string"),
+        Param("discussionType", "string"),
+        Param("fields", "list", item="string"),
+        Param("fieldset", "string"),
+        Param("locale", "string"),
+        Param("features", "string"),
+    ),
+)
+_SPEC_GET_ATTACHED_RESOURCES = MethodSpec[dict[str, Any]](
+    "discussions.getAttachedResources",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("attach_ids", "list", item="string"),
+        Param("fields", "list", item="string"),
+    ),
+)
+_SPEC_GET_COMMENT = MethodSpec[Comment](
+    "discussions.getComment",
+    Comment,
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("discussionId", "string"),
+        Param("discussionType", "string"),
+        Param("comment_id", "string"),
+        Param("frmt", "string"),
+        Param("fields", "list", item="string"),
+        Param("fieldset", "string"),
+    ),
+)
+_SPEC_GET_COMMENT_LIKES = MethodSpec[dict[str, Any]](
+    "discussions.getCommentLikes",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("discussionId", "string"),
+        Param("discussionType", "string"),
+        Param("comment_id", "string"),
+        Param("anchor", "string"),
+        Param("direction", "string"),
+        Param("count", "int"),
+        Param("fields", "list", item="string"),
+    ),
+)
+_SPEC_GET_COMMENTS = MethodSpec[DiscussionsGetCommentsResult](
+    "discussions.getComments",
+    DiscussionsGetCommentsResult,
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("discussionId", "string", required=True),
+        Param("discussionType", "string", required=True),
+        Param("anchor", "string"),
+        Param("direction", "string"),
+        Param("count", "int"),
+        Param("frmt", "string"),
+        Param("fields", "list", item="string"),
+        Param("fieldset", "string"),
+        Param("mark_as_read", "boolean"),
+        Param("includeRemoved", "boolean"),
+    ),
+)
+_SPEC_GET_DISCUSSION_COMMENTS = MethodSpec[dict[str, Any]](
+    "discussions.getDiscussionComments",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("entityId", "string"),
+        Param("entityType", "string"),
+        Param("offset", "int"),
+        Param("count", "int"),
+    ),
+)
+_SPEC_GET_DISCUSSION_COMMENTS_COUNT = MethodSpec[dict[str, Any]](
+    "discussions.getDiscussionCommentsCount",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("entityId", "string"),
+        Param("entityType", "string"),
+    ),
+)
 _SPEC_GET_DISCUSSION_LIKES = MethodSpec[DiscussionsGetDiscussionLikesResult](
     "discussions.getDiscussionLikes",
     DiscussionsGetDiscussionLikesResult,
     mode=SessionMode.REQUIRED,
     retry_safe=True,
+    params=(
+        Param("discussionId", "string", required=True),
+        Param("discussionType", "string", required=True),
+        Param("anchor", "string"),
+        Param("direction", "string"),
+        Param("count", "int"),
+        Param("fields", "list", item="string"),
+    ),
 )
 _SPEC_GET_DISCUSSIONS = MethodSpec[dict[str, Any]](
     "discussions.getDiscussions",
     dict[str, Any],
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
+    params=(
+        Param(
+            "entityTypes",
+            "list",
+            item="string",
+            enum=(
+                "GROUP_TOPIC",
+                "GROUP_PHOTO",
+                "USER_STATUS",
+                "USER_PHOTO",
+                "USER_FORUM",
+                "USER_ALBUM",
+                "SHARE",
+            ),
+        ),
+        Param("category", "string"),
+        Param("offset", "int"),
+        Param("count", "int"),
+    ),
+)
+_SPEC_GET_DISCUSSIONS_NEWS = MethodSpec[DiscussionsList](
+    "discussions.getDiscussionsNews",
+    DiscussionsList,
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(Param("version", "int"),),
+)
+_SPEC_GET_LIST = MethodSpec[DiscussionsList](
+    "discussions.getList",
+    DiscussionsList,
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("types", "list", item="string"),
+        Param("version", "int"),
+        Param("category", "string"),
+        Param("anchor", "string"),
+        Param("direction", "string"),
+        Param("count", "int"),
+        Param("fields", "list", item="string"),
+        Param("fieldset", "string"),
+        Param("locale", "string"),
+        Param("features", "string"),
+    ),
+)
+_SPEC_MARK_AS_READ = MethodSpec[dict[str, Any]](
+    "discussions.markAsRead",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(Param("version", "int"),),
+)
+_SPEC_MARK_COMMENT_AS_SPAM = MethodSpec[dict[str, Any]](
+    "discussions.markCommentAsSpam",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("discussionId", "string"),
+        Param("discussionType", "string"),
+        Param("comment_id", "string"),
+    ),
+)
+_SPEC_MARK_COMMENTS_AS_SPAM = MethodSpec[dict[str, Any]](
+    "discussions.markCommentsAsSpam",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("discussionId", "string"),
+        Param("discussionType", "string"),
+        Param("comment_ids", "list", item="string"),
+    ),
+)
+_SPEC_MARK_DISCUSSION_AS_READ = MethodSpec[dict[str, Any]](
+    "discussions.markDiscussionAsRead",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("entityType", "string", required=True),
+        Param("entityId", "string", required=True),
+    ),
+)
+_SPEC_MARK_DISCUSSION_AS_SPAM = MethodSpec[dict[str, Any]](
+    "discussions.markDiscussionAsSpam",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("discussionId", "string"),
+        Param("discussionType", "string"),
+    ),
 )
 
 
@@ -43,6 +330,638 @@ class DiscussionsMethods:
 
     def __init__(self, api: API) -> None:
         self._api = api
+
+    async def add_comment_like(
+        self,
+        *,
+        discussion_id: str | NotGiven = NOT_GIVEN,
+        discussion_type: str | NotGiven = NOT_GIVEN,
+        comment_id: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Like a comment in a discussion.
+
+        Wire name ``discussions.addCommentLike``; session optional; scopes: none; confidence low;
+        not retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            discussion_id: The discussionId parameter (meaning not documented yet). Wire name
+                ``discussionId``. (Type inferred, not confirmed.)
+            discussion_type: The discussionType parameter (meaning not documented yet). Wire name
+                ``discussionType``. (Type inferred, not confirmed.)
+            comment_id: The comment_id parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/discussions/discussions.addCommentLike
+        """
+        params: dict[str, Any] = {
+            "discussionId": discussion_id,
+            "discussionType": discussion_type,
+            "comment_id": comment_id,
+        }
+        return await self._api._call(
+            _SPEC_ADD_COMMENT_LIKE, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def add_discussion_comment(
+        self,
+        *,
+        entity_id: str,
+        entity_type: Literal[
+            "GROUP_TOPIC",
+            "GROUP_PHOTO",
+            "USER_STATUS",
+            "USER_PHOTO",
+            "USER_FORUM",
+            "USER_ALBUM",
+            "SHARE",
+        ],
+        comment: str,
+        reply_to_comment_id: str | NotGiven = NOT_GIVEN,
+        as_admin: bool | NotGiven = NOT_GIVEN,
+        attachments: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        frmt: str | NotGiven = NOT_GIVEN,
+        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        fieldset: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Post a comment to a discussion.
+
+        Wire name ``discussions.addDiscussionComment``; session optional; scopes: none; confidence
+        low; not retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Assumed to answer the new comment id. Parameter types are guessed from their names
+        (type_source: inferred); verify before relying on them.
+
+        Args:
+            entity_id: The entityId parameter (meaning not documented yet). Wire name ``entityId``.
+            entity_type: The entityType parameter (meaning not documented yet). Wire name
+                ``entityType``.
+            comment: The comment parameter (meaning not documented yet).
+            reply_to_comment_id: The reply_to_comment_id parameter (meaning not documented yet).
+                (Type inferred, not confirmed.)
+            as_admin: The as_admin parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            attachments: The attachments parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            frmt: The frmt parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
+                inferred, not confirmed.)
+            fieldset: The fieldset parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/discussions/discussions.addDiscussionComment
+        """
+        params: dict[str, Any] = {
+            "entityId": entity_id,
+            "entityType": entity_type,
+            "comment": comment,
+            "reply_to_comment_id": reply_to_comment_id,
+            "as_admin": as_admin,
+            "attachments": attachments,
+            "frmt": frmt,
+            "fields": fields,
+            "fieldset": fieldset,
+        }
+        return await self._api._call(
+            _SPEC_ADD_DISCUSSION_COMMENT, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def add_discussion_like(
+        self,
+        *,
+        discussion_id: str | NotGiven = NOT_GIVEN,
+        discussion_type: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Like the object a discussion is about.
+
+        Wire name ``discussions.addDiscussionLike``; session optional; scopes: none; confidence low;
+        not retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            discussion_id: The discussionId parameter (meaning not documented yet). Wire name
+                ``discussionId``. (Type inferred, not confirmed.)
+            discussion_type: The discussionType parameter (meaning not documented yet). Wire name
+                ``discussionType``. (Type inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/discussions/discussions.addDiscussionLike
+        """
+        params: dict[str, Any] = {
+            "discussionId": discussion_id,
+            "discussionType": discussion_type,
+        }
+        return await self._api._call(
+            _SPEC_ADD_DISCUSSION_LIKE, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def delete_discussion_comment(
+        self,
+        *,
+        discussion_id: str | NotGiven = NOT_GIVEN,
+        discussion_type: str | NotGiven = NOT_GIVEN,
+        comment_id: str | NotGiven = NOT_GIVEN,
+        mark_as_spam: bool | NotGiven = NOT_GIVEN,
+        block_author: bool | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Delete one comment, optionally marking it as spam.
+
+        Wire name ``discussions.deleteDiscussionComment``; session optional; scopes: none;
+        confidence low; not retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            discussion_id: The discussionId parameter (meaning not documented yet). Wire name
+                ``discussionId``. (Type inferred, not confirmed.)
+            discussion_type: The discussionType parameter (meaning not documented yet). Wire name
+                ``discussionType``. (Type inferred, not confirmed.)
+            comment_id: The comment_id parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            mark_as_spam: The mark_as_spam parameter (meaning not documented yet). (Type inferred,
+                not confirmed.)
+            block_author: The block_author parameter (meaning not documented yet). (Type inferred,
+                not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/discussions/discussions.deleteDiscussionComment
+        """
+        params: dict[str, Any] = {
+            "discussionId": discussion_id,
+            "discussionType": discussion_type,
+            "comment_id": comment_id,
+            "mark_as_spam": mark_as_spam,
+            "block_author": block_author,
+        }
+        return await self._api._call(
+            _SPEC_DELETE_DISCUSSION_COMMENT, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def delete_discussion_comments(
+        self,
+        *,
+        discussion_id: str | NotGiven = NOT_GIVEN,
+        discussion_type: str | NotGiven = NOT_GIVEN,
+        comment_ids: Sequence[str] | NotGiven = NOT_GIVEN,
+        mark_as_spam: bool | NotGiven = NOT_GIVEN,
+        block_author: bool | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Delete several comments of one discussion.
+
+        Wire name ``discussions.deleteDiscussionComments``; session optional; scopes: none;
+        confidence low; not retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            discussion_id: The discussionId parameter (meaning not documented yet). Wire name
+                ``discussionId``. (Type inferred, not confirmed.)
+            discussion_type: The discussionType parameter (meaning not documented yet). Wire name
+                ``discussionType``. (Type inferred, not confirmed.)
+            comment_ids: The comment_ids parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            mark_as_spam: The mark_as_spam parameter (meaning not documented yet). (Type inferred,
+                not confirmed.)
+            block_author: The block_author parameter (meaning not documented yet). (Type inferred,
+                not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/discussions/discussions.deleteDiscussionComments
+        """
+        params: dict[str, Any] = {
+            "discussionId": discussion_id,
+            "discussionType": discussion_type,
+            "comment_ids": comment_ids,
+            "mark_as_spam": mark_as_spam,
+            "block_author": block_author,
+        }
+        return await self._api._call(
+            _SPEC_DELETE_DISCUSSION_COMMENTS, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def edit_discussion_comment(
+        self,
+        *,
+        discussion_id: str | NotGiven = NOT_GIVEN,
+        discussion_type: str | NotGiven = NOT_GIVEN,
+        comment_id: str | NotGiven = NOT_GIVEN,
+        comment: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Change the text of a comment.
+
+        Wire name ``discussions.editDiscussionComment``; session optional; scopes: none; confidence
+        low; not retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            discussion_id: The discussionId parameter (meaning not documented yet). Wire name
+                ``discussionId``. (Type inferred, not confirmed.)
+            discussion_type: The discussionType parameter (meaning not documented yet). Wire name
+                ``discussionType``. (Type inferred, not confirmed.)
+            comment_id: The comment_id parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            comment: The comment parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/discussions/discussions.editDiscussionComment
+        """
+        params: dict[str, Any] = {
+            "discussionId": discussion_id,
+            "discussionType": discussion_type,
+            "comment_id": comment_id,
+            "comment": comment,
+        }
+        return await self._api._call(
+            _SPEC_EDIT_DISCUSSION_COMMENT, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get(
+        self,
+        *,
+        discussion_id: str | NotGiven = NOT_GIVEN,
+        discussion_type: str | NotGiven = NOT_GIVEN,
+        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        fieldset: str | NotGiven = NOT_GIVEN,
+        locale: str | NotGiven = NOT_GIVEN,
+        features: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Get one discussion with the objects it mentions.
+
+        Wire name ``discussions.get``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            discussion_id: The discussionId parameter (meaning not documented yet). Wire name
+                ``discussionId``. (Type inferred, not confirmed.)
+            discussion_type: The discussionType parameter (meaning not documented yet). Wire name
+                ``discussionType``. (Type inferred, not confirmed.)
+            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
+                inferred, not confirmed.)
+            fieldset: The fieldset parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            locale: The locale parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            features: The features parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/discussions/discussions.get
+        """
+        params: dict[str, Any] = {
+            "discussionId": discussion_id,
+            "discussionType": discussion_type,
+            "fields": fields,
+            "fieldset": fieldset,
+            "locale": locale,
+            "features": features,
+        }
+        return await self._api._call(_SPEC_GET, params, timeout=timeout, extra_params=extra_params)
+
+    async def get_attached_resources(
+        self,
+        *,
+        attach_ids: Sequence[str] | NotGiven = NOT_GIVEN,
+        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Resolve attachment ids found in discussion comments.
+
+        Wire name ``discussions.getAttachedResources``; session optional; scopes: none; confidence
+        low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            attach_ids: The attach_ids parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
+                inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/discussions/discussions.getAttachedResources
+        """
+        params: dict[str, Any] = {
+            "attach_ids": attach_ids,
+            "fields": fields,
+        }
+        return await self._api._call(
+            _SPEC_GET_ATTACHED_RESOURCES, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_comment(
+        self,
+        *,
+        discussion_id: str | NotGiven = NOT_GIVEN,
+        discussion_type: str | NotGiven = NOT_GIVEN,
+        comment_id: str | NotGiven = NOT_GIVEN,
+        frmt: str | NotGiven = NOT_GIVEN,
+        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        fieldset: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> Comment:
+        """Get one comment of a discussion.
+
+        Wire name ``discussions.getComment``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result assumed to be one comment. Parameter types are guessed from their names (type_source:
+        inferred); verify before relying on them.
+
+        Args:
+            discussion_id: The discussionId parameter (meaning not documented yet). Wire name
+                ``discussionId``. (Type inferred, not confirmed.)
+            discussion_type: The discussionType parameter (meaning not documented yet). Wire name
+                ``discussionType``. (Type inferred, not confirmed.)
+            comment_id: The comment_id parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            frmt: The frmt parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
+                inferred, not confirmed.)
+            fieldset: The fieldset parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/discussions/discussions.getComment
+        """
+        params: dict[str, Any] = {
+            "discussionId": discussion_id,
+            "discussionType": discussion_type,
+            "comment_id": comment_id,
+            "frmt": frmt,
+            "fields": fields,
+            "fieldset": fieldset,
+        }
+        return await self._api._call(
+            _SPEC_GET_COMMENT, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_comment_likes(
+        self,
+        *,
+        discussion_id: str | NotGiven = NOT_GIVEN,
+        discussion_type: str | NotGiven = NOT_GIVEN,
+        comment_id: str | NotGiven = NOT_GIVEN,
+        anchor: str | NotGiven = NOT_GIVEN,
+        direction: str | NotGiven = NOT_GIVEN,
+        count: int | NotGiven = NOT_GIVEN,
+        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """List users who liked a comment (anchor-paged).
+
+        Wire name ``discussions.getCommentLikes``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            discussion_id: The discussionId parameter (meaning not documented yet). Wire name
+                ``discussionId``. (Type inferred, not confirmed.)
+            discussion_type: The discussionType parameter (meaning not documented yet). Wire name
+                ``discussionType``. (Type inferred, not confirmed.)
+            comment_id: The comment_id parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            anchor: Opaque paging anchor from the previous page's reply. (Type inferred, not
+                confirmed.)
+            direction: Paging direction relative to the anchor. Known values: FORWARD, BACKWARD,
+                AROUND. (Type inferred, not confirmed.)
+            count: How many items to return. (Type inferred, not confirmed.)
+            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
+                inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/discussions/discussions.getCommentLikes
+        """
+        params: dict[str, Any] = {
+            "discussionId": discussion_id,
+            "discussionType": discussion_type,
+            "comment_id": comment_id,
+            "anchor": anchor,
+            "direction": direction,
+            "count": count,
+            "fields": fields,
+        }
+        return await self._api._call(
+            _SPEC_GET_COMMENT_LIKES, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_comments(
+        self,
+        *,
+        discussion_id: str,
+        discussion_type: str,
+        anchor: str | NotGiven = NOT_GIVEN,
+        direction: str | NotGiven = NOT_GIVEN,
+        count: int | NotGiven = NOT_GIVEN,
+        frmt: str | NotGiven = NOT_GIVEN,
+        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        fieldset: str | NotGiven = NOT_GIVEN,
+        mark_as_read: bool | NotGiven = NOT_GIVEN,
+        include_removed: bool | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> DiscussionsGetCommentsResult:
+        """List the comments of a discussion (anchor-paged).
+
+        Wire name ``discussions.getComments``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape from client code. Other params parameter types are guessed from their names
+        (type_source: inferred); verify before relying on them.
+
+        Args:
+            discussion_id: The discussionId parameter (meaning not documented yet). Wire name
+                ``discussionId``.
+            discussion_type: Type of the discussed object. Wire name ``discussionType``. Known
+                values: GROUP_TOPIC, GROUP_PHOTO, USER_STATUS, USER_PHOTO, USER_FORUM, USER_ALBUM,
+                SHARE.
+            anchor: Opaque paging anchor from the previous page's reply. (Type inferred, not
+                confirmed.)
+            direction: Paging direction relative to the anchor. Known values: FORWARD, BACKWARD,
+                AROUND. (Type inferred, not confirmed.)
+            count: How many items to return. (Type inferred, not confirmed.)
+            frmt: The frmt parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
+                inferred, not confirmed.)
+            fieldset: The fieldset parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            mark_as_read: The mark_as_read parameter (meaning not documented yet). (Type inferred,
+                not confirmed.)
+            include_removed: The includeRemoved parameter (meaning not documented yet). Wire name
+                ``includeRemoved``. (Type inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/discussions/discussions.getComments
+        """
+        params: dict[str, Any] = {
+            "discussionId": discussion_id,
+            "discussionType": discussion_type,
+            "anchor": anchor,
+            "direction": direction,
+            "count": count,
+            "frmt": frmt,
+            "fields": fields,
+            "fieldset": fieldset,
+            "mark_as_read": mark_as_read,
+            "includeRemoved": include_removed,
+        }
+        return await self._api._call(
+            _SPEC_GET_COMMENTS, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_discussion_comments(
+        self,
+        *,
+        entity_id: str | NotGiven = NOT_GIVEN,
+        entity_type: str | NotGiven = NOT_GIVEN,
+        offset: int | NotGiven = NOT_GIVEN,
+        count: int | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """List comments of a discussion (legacy offset paging).
+
+        Wire name ``discussions.getDiscussionComments``; session optional; scopes: none; confidence
+        low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            entity_id: The entityId parameter (meaning not documented yet). Wire name ``entityId``.
+                (Type inferred, not confirmed.)
+            entity_type: The entityType parameter (meaning not documented yet). Wire name
+                ``entityType``. (Type inferred, not confirmed.)
+            offset: The offset parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            count: How many items to return. (Type inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/discussions/discussions.getDiscussionComments
+        """
+        params: dict[str, Any] = {
+            "entityId": entity_id,
+            "entityType": entity_type,
+            "offset": offset,
+            "count": count,
+        }
+        return await self._api._call(
+            _SPEC_GET_DISCUSSION_COMMENTS, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_discussion_comments_count(
+        self,
+        *,
+        entity_id: str | NotGiven = NOT_GIVEN,
+        entity_type: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Count the comments of a discussion.
+
+        Wire name ``discussions.getDiscussionCommentsCount``; session optional; scopes: none;
+        confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            entity_id: The entityId parameter (meaning not documented yet). Wire name ``entityId``.
+                (Type inferred, not confirmed.)
+            entity_type: The entityType parameter (meaning not documented yet). Wire name
+                ``entityType``. (Type inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/discussions/discussions.getDiscussionCommentsCount
+        """
+        params: dict[str, Any] = {
+            "entityId": entity_id,
+            "entityType": entity_type,
+        }
+        return await self._api._call(
+            _SPEC_GET_DISCUSSION_COMMENTS_COUNT, params, timeout=timeout, extra_params=extra_params
+        )
 
     async def get_discussion_likes(
         self,
@@ -110,13 +1029,13 @@ class DiscussionsMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Legacy (deprecated, use discussions.getList): list the user's discussions.
+        """Deprecated: OK.ru has deprecated this method; avoid it in new code.
+
+        Legacy (deprecated, use discussions.getList): list the user's discussions.
 
         Wire name ``discussions.getDiscussions``; session optional; scopes: none; confidence medium.
 
         Not confirmed by the sources; optional lets both kinds of call through.
-
-        Deprecated by OK.ru.
 
         Args:
             entity_types: The entityTypes parameter (meaning not documented yet). Wire name
@@ -139,4 +1058,293 @@ class DiscussionsMethods:
         }
         return await self._api._call(
             _SPEC_GET_DISCUSSIONS, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_discussions_news(
+        self,
+        *,
+        version: int | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> DiscussionsList:
+        """Get discussions with new activity for the user.
+
+        Wire name ``discussions.getDiscussionsNews``; session optional; scopes: none; confidence
+        low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Envelope assumed like discussions.getList. Parameter types are guessed from their names
+        (type_source: inferred); verify before relying on them.
+
+        Args:
+            version: The version parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/discussions/discussions.getDiscussionsNews
+        """
+        params: dict[str, Any] = {
+            "version": version,
+        }
+        return await self._api._call(
+            _SPEC_GET_DISCUSSIONS_NEWS, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_list(
+        self,
+        *,
+        types: Sequence[str] | NotGiven = NOT_GIVEN,
+        version: int | NotGiven = NOT_GIVEN,
+        category: str | NotGiven = NOT_GIVEN,
+        anchor: str | NotGiven = NOT_GIVEN,
+        direction: str | NotGiven = NOT_GIVEN,
+        count: int | NotGiven = NOT_GIVEN,
+        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        fieldset: str | NotGiven = NOT_GIVEN,
+        locale: str | NotGiven = NOT_GIVEN,
+        features: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> DiscussionsList:
+        """List the user's discussions of one category (anchor-paged).
+
+        Wire name ``discussions.getList``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        'version' must be the same across events.get, discussions.getList, discussions.markAsRead,
+        discussions.getDiscussionsNews. Envelope names unconfirmed. Parameter types are guessed from
+        their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            types: The types parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            version: The version parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            category: The category parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            anchor: Opaque paging anchor from the previous page's reply. (Type inferred, not
+                confirmed.)
+            direction: Paging direction relative to the anchor. Known values: FORWARD, BACKWARD,
+                AROUND. (Type inferred, not confirmed.)
+            count: How many items to return. (Type inferred, not confirmed.)
+            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
+                inferred, not confirmed.)
+            fieldset: The fieldset parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            locale: The locale parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            features: The features parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/discussions/discussions.getList
+        """
+        params: dict[str, Any] = {
+            "types": types,
+            "version": version,
+            "category": category,
+            "anchor": anchor,
+            "direction": direction,
+            "count": count,
+            "fields": fields,
+            "fieldset": fieldset,
+            "locale": locale,
+            "features": features,
+        }
+        return await self._api._call(
+            _SPEC_GET_LIST, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def mark_as_read(
+        self,
+        *,
+        version: int | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Mark all discussions as read.
+
+        Wire name ``discussions.markAsRead``; session optional; scopes: none; confidence low; not
+        retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            version: The version parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/discussions/discussions.markAsRead
+        """
+        params: dict[str, Any] = {
+            "version": version,
+        }
+        return await self._api._call(
+            _SPEC_MARK_AS_READ, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def mark_comment_as_spam(
+        self,
+        *,
+        discussion_id: str | NotGiven = NOT_GIVEN,
+        discussion_type: str | NotGiven = NOT_GIVEN,
+        comment_id: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Report a comment as spam.
+
+        Wire name ``discussions.markCommentAsSpam``; session optional; scopes: none; confidence low;
+        not retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            discussion_id: The discussionId parameter (meaning not documented yet). Wire name
+                ``discussionId``. (Type inferred, not confirmed.)
+            discussion_type: The discussionType parameter (meaning not documented yet). Wire name
+                ``discussionType``. (Type inferred, not confirmed.)
+            comment_id: The comment_id parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/discussions/discussions.markCommentAsSpam
+        """
+        params: dict[str, Any] = {
+            "discussionId": discussion_id,
+            "discussionType": discussion_type,
+            "comment_id": comment_id,
+        }
+        return await self._api._call(
+            _SPEC_MARK_COMMENT_AS_SPAM, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def mark_comments_as_spam(
+        self,
+        *,
+        discussion_id: str | NotGiven = NOT_GIVEN,
+        discussion_type: str | NotGiven = NOT_GIVEN,
+        comment_ids: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Report several comments of one discussion as spam.
+
+        Wire name ``discussions.markCommentsAsSpam``; session optional; scopes: none; confidence
+        low; not retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            discussion_id: The discussionId parameter (meaning not documented yet). Wire name
+                ``discussionId``. (Type inferred, not confirmed.)
+            discussion_type: The discussionType parameter (meaning not documented yet). Wire name
+                ``discussionType``. (Type inferred, not confirmed.)
+            comment_ids: The comment_ids parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/discussions/discussions.markCommentsAsSpam
+        """
+        params: dict[str, Any] = {
+            "discussionId": discussion_id,
+            "discussionType": discussion_type,
+            "comment_ids": comment_ids,
+        }
+        return await self._api._call(
+            _SPEC_MARK_COMMENTS_AS_SPAM, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def mark_discussion_as_read(
+        self,
+        *,
+        entity_type: str,
+        entity_id: str,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Deprecated: OK.ru has deprecated this method; avoid it in new code.
+
+        Mark one discussion as read.
+
+        Wire name ``discussions.markDiscussionAsRead``; session optional; scopes: none; confidence
+        low; not retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ.
+
+        Args:
+            entity_type: The entityType parameter (meaning not documented yet). Wire name
+                ``entityType``.
+            entity_id: The entityId parameter (meaning not documented yet). Wire name ``entityId``.
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/discussions/discussions.markDiscussionAsRead
+        """
+        params: dict[str, Any] = {
+            "entityType": entity_type,
+            "entityId": entity_id,
+        }
+        return await self._api._call(
+            _SPEC_MARK_DISCUSSION_AS_READ, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def mark_discussion_as_spam(
+        self,
+        *,
+        discussion_id: str | NotGiven = NOT_GIVEN,
+        discussion_type: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Report a whole discussion as spam.
+
+        Wire name ``discussions.markDiscussionAsSpam``; session optional; scopes: none; confidence
+        low; not retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            discussion_id: The discussionId parameter (meaning not documented yet). Wire name
+                ``discussionId``. (Type inferred, not confirmed.)
+            discussion_type: The discussionType parameter (meaning not documented yet). Wire name
+                ``discussionType``. (Type inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/discussions/discussions.markDiscussionAsSpam
+        """
+        params: dict[str, Any] = {
+            "discussionId": discussion_id,
+            "discussionType": discussion_type,
+        }
+        return await self._api._call(
+            _SPEC_MARK_DISCUSSION_AS_SPAM, params, timeout=timeout, extra_params=extra_params
         )

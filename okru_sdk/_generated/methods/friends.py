@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from okru_sdk.api import MethodSpec
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 from ..models.friends_get_relatives_v2_result import FriendsGetRelativesV2Result
+from ..models.uid_list_result import UidListResult
 
 if TYPE_CHECKING:
     from okru_sdk.api import API
@@ -24,36 +26,150 @@ _SPEC_APP_INVITE = MethodSpec[dict[str, Any]](
     dict[str, Any],
     mode=SessionMode.REQUIRED,
     retry_safe=False,
+    params=(
+        Param("uids", "list", item="string", required=True),
+        Param("text", "string"),
+        Param("devices", "list", item="string"),
+    ),
+)
+_SPEC_ARE_FRIENDS = MethodSpec[dict[str, Any]](
+    "friends.areFriends",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("uids1", "list", item="string", required=True),
+        Param("uids2", "list", item="string", required=True),
+    ),
 )
 _SPEC_GET = MethodSpec[list[str]](
     "friends.get",
     list[str],
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
+    params=(
+        Param("uid", "string"),
+        Param("fid", "string"),
+        Param("sort_type", "string", enum=("PRESENT",)),
+    ),
+)
+_SPEC_GET_APP_USERS = MethodSpec[UidListResult](
+    "friends.getAppUsers",
+    UidListResult,
+    mode=SessionMode.REQUIRED,
+    retry_safe=True,
+    params=(Param("uid", "string"),),
+)
+_SPEC_GET_APP_USERS_ONLINE = MethodSpec[UidListResult](
+    "friends.getAppUsersOnline",
+    UidListResult,
+    mode=SessionMode.REQUIRED,
+    retry_safe=True,
+    params=(Param("platforms", "list", item="string"),),
 )
 _SPEC_GET_BIRTHDAYS = MethodSpec[dict[str, Any]](
     "friends.getBirthdays",
     dict[str, Any],
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
+    params=(
+        Param("uid", "string"),
+        Param("future", "boolean"),
+    ),
+)
+_SPEC_GET_BY_DEVICES = MethodSpec[dict[str, Any]](
+    "friends.getByDevices",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("uid", "string"),
+        Param("devices", "list", item="string"),
+    ),
 )
 _SPEC_GET_MUTUAL_FRIENDS = MethodSpec[list[str]](
     "friends.getMutualFriends",
     list[str],
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
+    params=(
+        Param("source_id", "string"),
+        Param("target_id", "string", required=True),
+        Param("count", "int"),
+    ),
 )
 _SPEC_GET_ONLINE = MethodSpec[list[str]](
     "friends.getOnline",
     list[str],
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
+    params=(
+        Param("uid", "string"),
+        Param("online", "string", enum=("web", "wap", "mobile")),
+    ),
+)
+_SPEC_GET_RELATIVES = MethodSpec[dict[str, Any]](
+    "friends.getRelatives",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("uid", "string"),
+        Param("reltypes", "list", item="string"),
+    ),
 )
 _SPEC_GET_RELATIVES_V2 = MethodSpec[FriendsGetRelativesV2Result](
     "friends.getRelativesV2",
     FriendsGetRelativesV2Result,
     mode=SessionMode.REQUIRED,
     retry_safe=True,
+    params=(
+        Param("uid", "string", required=True),
+        Param("friend_ids", "list", item="string"),
+        Param(
+            "reltypes",
+            "list",
+            item="string",
+            enum=(
+                "ALL",
+                "BROTHERSISTER",
+                "CHILD",
+                "CHILDINLAW",
+                "CLASSMATE",
+                "CLOSEFRIEND",
+                "COLLEGUE",
+                "COMPANIONINARMS",
+                "CURSEMATE",
+                "GODCHILD",
+                "GODPARENT",
+                "GRANDCHILD",
+                "GRANDPARENT",
+                "LOVE",
+                "NEPHEW",
+                "PARENT",
+                "PARENTINLAW",
+                "PLAYINGTOGETHER",
+                "RELATIVE",
+                "SPOUSE",
+                "UNCLEAUNT",
+            ),
+        ),
+        Param("anchor", "string"),
+        Param("direction", "string"),
+        Param("count", "int"),
+    ),
+)
+_SPEC_GET_SUGGESTIONS = MethodSpec[dict[str, Any]](
+    "friends.getSuggestions",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("uid", "string"),
+        Param("anchor", "string"),
+        Param("direction", "string"),
+        Param("count", "int"),
+    ),
 )
 
 
@@ -103,6 +219,42 @@ class FriendsMethods:
             _SPEC_APP_INVITE, params, timeout=timeout, extra_params=extra_params
         )
 
+    async def are_friends(
+        self,
+        *,
+        uids1: Sequence[str],
+        uids2: Sequence[str],
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Deprecated: OK.ru has deprecated this method; avoid it in new code.
+
+        Check pairwise whether users are friends.
+
+        Wire name ``friends.areFriends``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Pairs are built from uids1[i] and uids2[i]. Result shape unconfirmed: typed as a JSON
+        object; the real reply may differ.
+
+        Args:
+            uids1: The uids1 parameter (meaning not documented yet).
+            uids2: The uids2 parameter (meaning not documented yet).
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/friends/friends.areFriends
+        """
+        params: dict[str, Any] = {
+            "uids1": uids1,
+            "uids2": uids2,
+        }
+        return await self._api._call(
+            _SPEC_ARE_FRIENDS, params, timeout=timeout, extra_params=extra_params
+        )
+
     async def get(
         self,
         *,
@@ -137,6 +289,63 @@ class FriendsMethods:
         }
         return await self._api._call(_SPEC_GET, params, timeout=timeout, extra_params=extra_params)
 
+    async def get_app_users(
+        self,
+        *,
+        uid: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> UidListResult:
+        """List the user's friends who use this app.
+
+        Wire name ``friends.getAppUsers``; session required; scopes: none; confidence low.
+
+        Result shape from client code ({uids: [...]}). Parameter types are guessed from their names
+        (type_source: inferred); verify before relying on them.
+
+        Args:
+            uid: Act on behalf of this user id when the call is made without a session. (Type
+                inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/friends/friends.getAppUsers
+        """
+        params: dict[str, Any] = {
+            "uid": uid,
+        }
+        return await self._api._call(
+            _SPEC_GET_APP_USERS, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_app_users_online(
+        self,
+        *,
+        platforms: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> UidListResult:
+        """List friends online now who have played this game.
+
+        Wire name ``friends.getAppUsersOnline``; session required; scopes: VALUABLE_ACCESS;
+        confidence high.
+
+        Args:
+            platforms: Only friends who played on these platforms (e.g. CHAT).
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/friends/friends.getAppUsersOnline
+        """
+        params: dict[str, Any] = {
+            "platforms": platforms,
+        }
+        return await self._api._call(
+            _SPEC_GET_APP_USERS_ONLINE, params, timeout=timeout, extra_params=extra_params
+        )
+
     async def get_birthdays(
         self,
         *,
@@ -166,6 +375,42 @@ class FriendsMethods:
         }
         return await self._api._call(
             _SPEC_GET_BIRTHDAYS, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_by_devices(
+        self,
+        *,
+        uid: str | NotGiven = NOT_GIVEN,
+        devices: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """List friends who use the given device types.
+
+        Wire name ``friends.getByDevices``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            uid: Act on behalf of this user id when the call is made without a session. (Type
+                inferred, not confirmed.)
+            devices: The devices parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/friends/friends.getByDevices
+        """
+        params: dict[str, Any] = {
+            "uid": uid,
+            "devices": devices,
+        }
+        return await self._api._call(
+            _SPEC_GET_BY_DEVICES, params, timeout=timeout, extra_params=extra_params
         )
 
     async def get_mutual_friends(
@@ -231,6 +476,44 @@ class FriendsMethods:
         }
         return await self._api._call(
             _SPEC_GET_ONLINE, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_relatives(
+        self,
+        *,
+        uid: str | NotGiven = NOT_GIVEN,
+        reltypes: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Deprecated: OK.ru has deprecated this method; avoid it in new code.
+
+        List the user's relatives (older form of getRelativesV2).
+
+        Wire name ``friends.getRelatives``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            uid: Act on behalf of this user id when the call is made without a session. (Type
+                inferred, not confirmed.)
+            reltypes: The reltypes parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/friends/friends.getRelatives
+        """
+        params: dict[str, Any] = {
+            "uid": uid,
+            "reltypes": reltypes,
+        }
+        return await self._api._call(
+            _SPEC_GET_RELATIVES, params, timeout=timeout, extra_params=extra_params
         )
 
     async def get_relatives_v2(
@@ -301,4 +584,47 @@ class FriendsMethods:
         }
         return await self._api._call(
             _SPEC_GET_RELATIVES_V2, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_suggestions(
+        self,
+        *,
+        uid: str | NotGiven = NOT_GIVEN,
+        anchor: str | NotGiven = NOT_GIVEN,
+        direction: str | NotGiven = NOT_GIVEN,
+        count: int | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """List people the user may know (anchor-paged).
+
+        Wire name ``friends.getSuggestions``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            uid: Act on behalf of this user id when the call is made without a session. (Type
+                inferred, not confirmed.)
+            anchor: Opaque paging anchor from the previous page's reply. (Type inferred, not
+                confirmed.)
+            direction: Paging direction relative to the anchor. Known values: FORWARD, BACKWARD,
+                AROUND. (Type inferred, not confirmed.)
+            count: How many items to return. (Type inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/friends/friends.getSuggestions
+        """
+        params: dict[str, Any] = {
+            "uid": uid,
+            "anchor": anchor,
+            "direction": direction,
+            "count": count,
+        }
+        return await self._api._call(
+            _SPEC_GET_SUGGESTIONS, params, timeout=timeout, extra_params=extra_params
         )

@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 from okru_sdk.api import MethodSpec
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 from ..models.group import Group
+from ..models.group_get_stat_topic_result import GroupGetStatTopicResult
 from ..models.group_get_user_groups_by_ids_item import GroupGetUserGroupsByIdsItem
 from ..models.group_get_user_groups_v2_result import GroupGetUserGroupsV2Result
 
@@ -26,30 +28,146 @@ _SPEC_GET_COUNTERS = MethodSpec[dict[str, Any]](
     dict[str, Any],
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
+    params=(
+        Param("uid", "string"),
+        Param("group_id", "string", required=True),
+        Param("counterTypes", "list", item="string", required=True),
+    ),
+)
+_SPEC_GET_FRIEND_MEMBERS_V2 = MethodSpec[dict[str, Any]](
+    "group.getFriendMembersV2",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("gid", "string"),
+        Param("anchor", "string"),
+        Param("direction", "string"),
+        Param("count", "int"),
+        Param("fields", "list", item="string"),
+    ),
 )
 _SPEC_GET_INFO = MethodSpec[list[Group]](
     "group.getInfo",
     list[Group],
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
+    params=(
+        Param("uids", "list", item="string", required=True),
+        Param("move_to_top", "boolean"),
+        Param("fields", "list", item="string", required=True),
+    ),
 )
 _SPEC_GET_MEMBERS = MethodSpec[dict[str, Any]](
     "group.getMembers",
     dict[str, Any],
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
+    params=(
+        Param("uid", "string"),
+        Param("anchor", "string"),
+        Param("direction", "string"),
+        Param("statuses", "list", item="string"),
+        Param("count", "int"),
+    ),
+)
+_SPEC_GET_STAT_OVERVIEW = MethodSpec[dict[str, Any]](
+    "group.getStatOverview",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("gid", "string"),
+        Param("period", "int"),
+        Param("start_time", "int"),
+        Param("fields", "list", item="string"),
+    ),
+)
+_SPEC_GET_STAT_PEOPLE = MethodSpec[dict[str, Any]](
+    "group.getStatPeople",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("gid", "string"),
+        Param("demo_type", "string"),
+        Param("fields", "list", item="string"),
+    ),
+)
+_SPEC_GET_STAT_TOPIC = MethodSpec[GroupGetStatTopicResult](
+    "group.getStatTopic",
+    GroupGetStatTopicResult,
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("topic_id", "string", required=True),
+        Param("fields", "list", item="string", required=True),
+    ),
+)
+_SPEC_GET_STAT_TOPICS = MethodSpec[dict[str, Any]](
+    "group.getStatTopics",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("gid", "string"),
+        Param("start_time", "int"),
+        Param("end_time", "int"),
+        Param("anchor", "string"),
+        Param("count", "int"),
+        Param("fields", "list", item="string"),
+    ),
+)
+_SPEC_GET_STAT_TRENDS = MethodSpec[dict[str, Any]](
+    "group.getStatTrends",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("gid", "string"),
+        Param("start_time", "int"),
+        Param("end_time", "int"),
+        Param("fields", "list", item="string"),
+    ),
 )
 _SPEC_GET_USER_GROUPS_BY_IDS = MethodSpec[list[GroupGetUserGroupsByIdsItem]](
     "group.getUserGroupsByIds",
     list[GroupGetUserGroupsByIdsItem],
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
+    params=(
+        Param("group_id", "string", required=True),
+        Param("uids", "list", item="string", required=True, max_items=100),
+    ),
 )
 _SPEC_GET_USER_GROUPS_V2 = MethodSpec[GroupGetUserGroupsV2Result](
     "group.getUserGroupsV2",
     GroupGetUserGroupsV2Result,
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
+    params=(
+        Param("uid", "string"),
+        Param("anchor", "string"),
+        Param("direction", "string"),
+        Param("count", "int"),
+    ),
+)
+_SPEC_PIN_GROUP_FEED = MethodSpec[dict[str, Any]](
+    "group.pinGroupFeed",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(Param("pin_id", "string"),),
+)
+_SPEC_SET_MAIN_PHOTO = MethodSpec[dict[str, Any]](
+    "group.setMainPhoto",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("group_id", "string", required=True),
+        Param("photo_id", "string", required=True),
+    ),
 )
 
 
@@ -98,6 +216,52 @@ class GroupMethods:
         }
         return await self._api._call(
             _SPEC_GET_COUNTERS, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_friend_members_v2(
+        self,
+        *,
+        gid: str | NotGiven = NOT_GIVEN,
+        anchor: str | NotGiven = NOT_GIVEN,
+        direction: str | NotGiven = NOT_GIVEN,
+        count: int | NotGiven = NOT_GIVEN,
+        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """List the user's friends who are members of a group.
+
+        Wire name ``group.getFriendMembersV2``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            gid: Group id. (Type inferred, not confirmed.)
+            anchor: Opaque paging anchor from the previous page's reply. (Type inferred, not
+                confirmed.)
+            direction: Paging direction relative to the anchor. Known values: FORWARD, BACKWARD,
+                AROUND. (Type inferred, not confirmed.)
+            count: How many items to return. (Type inferred, not confirmed.)
+            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
+                inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/group/group.getFriendMembersV2
+        """
+        params: dict[str, Any] = {
+            "gid": gid,
+            "anchor": anchor,
+            "direction": direction,
+            "count": count,
+            "fields": fields,
+        }
+        return await self._api._call(
+            _SPEC_GET_FRIEND_MEMBERS_V2, params, timeout=timeout, extra_params=extra_params
         )
 
     async def get_info(
@@ -180,6 +344,225 @@ class GroupMethods:
             _SPEC_GET_MEMBERS, params, timeout=timeout, extra_params=extra_params
         )
 
+    async def get_stat_overview(
+        self,
+        *,
+        gid: str | NotGiven = NOT_GIVEN,
+        period: int | NotGiven = NOT_GIVEN,
+        start_time: int | NotGiven = NOT_GIVEN,
+        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Group statistics: overview for a period.
+
+        Wire name ``group.getStatOverview``; session optional; scopes: GROUP_CONTENT,
+        VALUABLE_ACCESS; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Scopes assumed like group.getStatTopic. Result shape unconfirmed: typed as a JSON object;
+        the real reply may differ. Parameter types are guessed from their names (type_source:
+        inferred); verify before relying on them.
+
+        Args:
+            gid: Group id. (Type inferred, not confirmed.)
+            period: The period parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            start_time: The start_time parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
+                inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/group/group.getStatOverview
+        """
+        params: dict[str, Any] = {
+            "gid": gid,
+            "period": period,
+            "start_time": start_time,
+            "fields": fields,
+        }
+        return await self._api._call(
+            _SPEC_GET_STAT_OVERVIEW, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_stat_people(
+        self,
+        *,
+        gid: str | NotGiven = NOT_GIVEN,
+        demo_type: str | NotGiven = NOT_GIVEN,
+        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Group statistics: audience demographics.
+
+        Wire name ``group.getStatPeople``; session optional; scopes: GROUP_CONTENT, VALUABLE_ACCESS;
+        confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Scopes assumed like group.getStatTopic. Result shape unconfirmed: typed as a JSON object;
+        the real reply may differ. Parameter types are guessed from their names (type_source:
+        inferred); verify before relying on them.
+
+        Args:
+            gid: Group id. (Type inferred, not confirmed.)
+            demo_type: The demo_type parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
+                inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/group/group.getStatPeople
+        """
+        params: dict[str, Any] = {
+            "gid": gid,
+            "demo_type": demo_type,
+            "fields": fields,
+        }
+        return await self._api._call(
+            _SPEC_GET_STAT_PEOPLE, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_stat_topic(
+        self,
+        *,
+        topic_id: str,
+        fields: Sequence[str],
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> GroupGetStatTopicResult:
+        """Group statistics for one topic (reach, likes, comments...).
+
+        Wire name ``group.getStatTopic``; session optional; scopes: GROUP_CONTENT, VALUABLE_ACCESS;
+        confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Args:
+            topic_id: The topic_id parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            fields: Metrics to return (COMMENTS, LIKES, RESHARES, VIEWS, REACH...). Known values:
+                COMMENTS, LIKES, RESHARES, VIEWS, REACH, REACH_EARNED, REACH_OWN, ENGAGEMENT,
+                FEEDBACK, CONTENT_OPENS, LINK_CLICKS, VIDEO_PLAYS, NEGATIVES, COMPLAINTS,
+                HIDES_FROM_FEED.
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/group/group.getStatTopic
+        """
+        params: dict[str, Any] = {
+            "topic_id": topic_id,
+            "fields": fields,
+        }
+        return await self._api._call(
+            _SPEC_GET_STAT_TOPIC, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_stat_topics(
+        self,
+        *,
+        gid: str | NotGiven = NOT_GIVEN,
+        start_time: int | NotGiven = NOT_GIVEN,
+        end_time: int | NotGiven = NOT_GIVEN,
+        anchor: str | NotGiven = NOT_GIVEN,
+        count: int | NotGiven = NOT_GIVEN,
+        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Group statistics for topics published in a period.
+
+        Wire name ``group.getStatTopics``; session optional; scopes: GROUP_CONTENT, VALUABLE_ACCESS;
+        confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Scopes assumed like group.getStatTopic. Result shape unconfirmed: typed as a JSON object;
+        the real reply may differ. Parameter types are guessed from their names (type_source:
+        inferred); verify before relying on them.
+
+        Args:
+            gid: Group id. (Type inferred, not confirmed.)
+            start_time: The start_time parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            end_time: The end_time parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            anchor: Opaque paging anchor from the previous page's reply. (Type inferred, not
+                confirmed.)
+            count: How many items to return. (Type inferred, not confirmed.)
+            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
+                inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/group/group.getStatTopics
+        """
+        params: dict[str, Any] = {
+            "gid": gid,
+            "start_time": start_time,
+            "end_time": end_time,
+            "anchor": anchor,
+            "count": count,
+            "fields": fields,
+        }
+        return await self._api._call(
+            _SPEC_GET_STAT_TOPICS, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_stat_trends(
+        self,
+        *,
+        gid: str | NotGiven = NOT_GIVEN,
+        start_time: int | NotGiven = NOT_GIVEN,
+        end_time: int | NotGiven = NOT_GIVEN,
+        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Group statistics: metric trends over a period.
+
+        Wire name ``group.getStatTrends``; session optional; scopes: GROUP_CONTENT, VALUABLE_ACCESS;
+        confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Scopes assumed like group.getStatTopic. Result shape unconfirmed: typed as a JSON object;
+        the real reply may differ. Parameter types are guessed from their names (type_source:
+        inferred); verify before relying on them.
+
+        Args:
+            gid: Group id. (Type inferred, not confirmed.)
+            start_time: The start_time parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            end_time: The end_time parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
+                inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/group/group.getStatTrends
+        """
+        params: dict[str, Any] = {
+            "gid": gid,
+            "start_time": start_time,
+            "end_time": end_time,
+            "fields": fields,
+        }
+        return await self._api._call(
+            _SPEC_GET_STAT_TRENDS, params, timeout=timeout, extra_params=extra_params
+        )
+
     async def get_user_groups_by_ids(
         self,
         *,
@@ -248,4 +631,75 @@ class GroupMethods:
         }
         return await self._api._call(
             _SPEC_GET_USER_GROUPS_V2, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def pin_group_feed(
+        self,
+        *,
+        pin_id: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Pin or unpin an item in the group feed.
+
+        Wire name ``group.pinGroupFeed``; session optional; scopes: none; confidence low; not
+        retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            pin_id: The pin_id parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/group/group.pinGroupFeed
+        """
+        params: dict[str, Any] = {
+            "pin_id": pin_id,
+        }
+        return await self._api._call(
+            _SPEC_PIN_GROUP_FEED, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def set_main_photo(
+        self,
+        *,
+        group_id: str,
+        photo_id: str,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Make an uploaded photo the group's main photo.
+
+        Wire name ``group.setMainPhoto``; session optional; scopes: GROUP_CONTENT; confidence low;
+        not retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Step 3 of group photo upload. Use the photo id from the upload step (photosV2.getUploadUrl,
+        then upload). Scope assumed. Result shape unconfirmed: typed as a JSON object; the real
+        reply may differ.
+
+        Args:
+            group_id: The group_id parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            photo_id: The photo_id parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/group/group.setMainPhoto
+        """
+        params: dict[str, Any] = {
+            "group_id": group_id,
+            "photo_id": photo_id,
+        }
+        return await self._api._call(
+            _SPEC_SET_MAIN_PHOTO, params, timeout=timeout, extra_params=extra_params
         )

@@ -10,24 +10,208 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from okru_sdk.api import MethodSpec
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
+
+from ..models.market_add_catalog_result import MarketAddCatalogResult
+from ..models.market_add_result import MarketAddResult
+from ..models.market_catalogs_page import MarketCatalogsPage
+from ..models.market_products_page import MarketProductsPage
+from ..models.success_result import SuccessResult
 
 if TYPE_CHECKING:
     from okru_sdk.api import API
 
 __all__ = ["MarketMethods"]
 
-_SPEC_ADD = MethodSpec[dict[str, Any]](
+_SPEC_ADD = MethodSpec[MarketAddResult](
     "market.add",
+    MarketAddResult,
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("gid", "string", required=True),
+        Param("type", "string"),
+        Param("attachment", "json", required=True),
+        Param("catalog_ids", "list", item="string"),
+        Param("devices", "list", item="string"),
+    ),
+)
+_SPEC_ADD_CATALOG = MethodSpec[MarketAddCatalogResult](
+    "market.addCatalog",
+    MarketAddCatalogResult,
+    mode=SessionMode.REQUIRED,
+    retry_safe=False,
+    params=(
+        Param("gid", "string", required=True),
+        Param("name", "string", required=True),
+        Param("photo_id", "string"),
+        Param("admin_restricted", "boolean"),
+    ),
+)
+_SPEC_DELETE = MethodSpec[dict[str, Any]](
+    "market.delete",
     dict[str, Any],
     mode=SessionMode.OPTIONAL,
     retry_safe=False,
+    params=(Param("product_id", "string"),),
+)
+_SPEC_DELETE_CATALOG = MethodSpec[dict[str, Any]](
+    "market.deleteCatalog",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("gid", "string"),
+        Param("catalog_id", "string"),
+        Param("delete_products", "boolean"),
+    ),
+)
+_SPEC_EDIT = MethodSpec[dict[str, Any]](
+    "market.edit",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("product_id", "string"),
+        Param("attachment", "json"),
+        Param("catalog_ids", "list", item="string"),
+    ),
+)
+_SPEC_EDIT_CATALOG = MethodSpec[dict[str, Any]](
+    "market.editCatalog",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("gid", "string"),
+        Param("catalog_id", "string"),
+        Param("name", "string"),
+        Param("photo_id", "string"),
+        Param("admin_restricted", "boolean"),
+    ),
+)
+_SPEC_GET_BY_CATALOG = MethodSpec[MarketProductsPage](
+    "market.getByCatalog",
+    MarketProductsPage,
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("gid", "string"),
+        Param("catalog_id", "string"),
+        Param("anchor", "string"),
+        Param("direction", "string"),
+        Param("count", "int"),
+        Param("fields", "list", item="string"),
+    ),
+)
+_SPEC_GET_BY_IDS = MethodSpec[MarketProductsPage](
+    "market.getByIds",
+    MarketProductsPage,
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("product_ids", "list", item="string"),
+        Param("fields", "list", item="string"),
+    ),
+)
+_SPEC_GET_CATALOGS_BY_GROUP = MethodSpec[MarketCatalogsPage](
+    "market.getCatalogsByGroup",
+    MarketCatalogsPage,
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("gid", "string"),
+        Param("anchor", "string"),
+        Param("direction", "string"),
+        Param("count", "int"),
+        Param("fields", "list", item="string"),
+    ),
+)
+_SPEC_GET_CATALOGS_BY_IDS = MethodSpec[MarketCatalogsPage](
+    "market.getCatalogsByIds",
+    MarketCatalogsPage,
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("gid", "string"),
+        Param("catalog_ids", "list", item="string"),
+        Param("fields", "list", item="string"),
+    ),
+)
+_SPEC_GET_PRODUCTS = MethodSpec[MarketProductsPage](
+    "market.getProducts",
+    MarketProductsPage,
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("gid", "string"),
+        Param("tab", "string"),
+        Param("anchor", "string"),
+        Param("direction", "string"),
+        Param("count", "int"),
+        Param("fields", "list", item="string"),
+    ),
+)
+_SPEC_PIN = MethodSpec[SuccessResult](
+    "market.pin",
+    SuccessResult,
+    mode=SessionMode.REQUIRED,
+    retry_safe=False,
+    params=(
+        Param("catalog_id", "string"),
+        Param("product_id", "string", required=True),
+        Param("on", "boolean", required=True),
+    ),
+)
+_SPEC_REORDER = MethodSpec[dict[str, Any]](
+    "market.reorder",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("gid", "string"),
+        Param("catalog_id", "string"),
+        Param("product_id", "string"),
+        Param("after_product_id", "string"),
+    ),
+)
+_SPEC_REORDER_CATALOGS = MethodSpec[dict[str, Any]](
+    "market.reorderCatalogs",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("gid", "string"),
+        Param("catalog_id", "string"),
+        Param("after_catalog_id", "string"),
+    ),
 )
 _SPEC_SET_STATUS = MethodSpec[dict[str, Any]](
     "market.setStatus",
     dict[str, Any],
     mode=SessionMode.OPTIONAL,
     retry_safe=False,
+    params=(
+        Param("product_id", "string", required=True),
+        Param(
+            "product_status",
+            "string",
+            required=True,
+            enum=("ACTIVE", "SOLD", "CLOSED", "OUT_OF_STOCK", "AUTO_CLOSED"),
+        ),
+    ),
+)
+_SPEC_UPDATE_CATALOGS_LIST = MethodSpec[dict[str, Any]](
+    "market.updateCatalogsList",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("gid", "string"),
+        Param("product_id", "string"),
+        Param("catalog_ids", "list", item="string"),
+    ),
 )
 
 
@@ -52,7 +236,7 @@ class MarketMethods:
         devices: Sequence[str] | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
+    ) -> MarketAddResult:
         """Create a product in a group shop.
 
         Wire name ``market.add``; session optional; scopes: none; confidence medium; not retried
@@ -87,6 +271,547 @@ class MarketMethods:
         }
         return await self._api._call(_SPEC_ADD, params, timeout=timeout, extra_params=extra_params)
 
+    async def add_catalog(
+        self,
+        *,
+        gid: str,
+        name: str,
+        photo_id: str | NotGiven = NOT_GIVEN,
+        admin_restricted: bool | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> MarketAddCatalogResult:
+        """Create a catalog (section) in a group shop.
+
+        Wire name ``market.addCatalog``; session required; scopes: GROUP_CONTENT, VALUABLE_ACCESS;
+        confidence high; not retried after a failure (not retry-safe).
+
+        Args:
+            gid: Group id.
+            name: Catalog name.
+            photo_id: Token of an uploaded photo (no commit needed).
+            admin_restricted: Only admins may add products to it.
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/market/market.addCatalog
+        """
+        params: dict[str, Any] = {
+            "gid": gid,
+            "name": name,
+            "photo_id": photo_id,
+            "admin_restricted": admin_restricted,
+        }
+        return await self._api._call(
+            _SPEC_ADD_CATALOG, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def delete(
+        self,
+        *,
+        product_id: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Delete a product from a group shop.
+
+        Wire name ``market.delete``; session optional; scopes: GROUP_CONTENT, VALUABLE_ACCESS;
+        confidence low; not retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Scopes assumed like market.add. Result shape unconfirmed: typed as a JSON object; the real
+        reply may differ. Parameter types are guessed from their names (type_source: inferred);
+        verify before relying on them.
+
+        Args:
+            product_id: The product_id parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/market/market.delete
+        """
+        params: dict[str, Any] = {
+            "product_id": product_id,
+        }
+        return await self._api._call(
+            _SPEC_DELETE, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def delete_catalog(
+        self,
+        *,
+        gid: str | NotGiven = NOT_GIVEN,
+        catalog_id: str | NotGiven = NOT_GIVEN,
+        delete_products: bool | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Delete a shop catalog, optionally with its products.
+
+        Wire name ``market.deleteCatalog``; session optional; scopes: GROUP_CONTENT,
+        VALUABLE_ACCESS; confidence low; not retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Scopes assumed like market.addCatalog. Result shape unconfirmed: typed as a JSON object; the
+        real reply may differ. Parameter types are guessed from their names (type_source: inferred);
+        verify before relying on them.
+
+        Args:
+            gid: Group id. (Type inferred, not confirmed.)
+            catalog_id: The catalog_id parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            delete_products: The delete_products parameter (meaning not documented yet). (Type
+                inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/market/market.deleteCatalog
+        """
+        params: dict[str, Any] = {
+            "gid": gid,
+            "catalog_id": catalog_id,
+            "delete_products": delete_products,
+        }
+        return await self._api._call(
+            _SPEC_DELETE_CATALOG, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def edit(
+        self,
+        *,
+        product_id: str | NotGiven = NOT_GIVEN,
+        attachment: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        catalog_ids: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Change a product (same attachment format as market.add).
+
+        Wire name ``market.edit``; session optional; scopes: GROUP_CONTENT, VALUABLE_ACCESS;
+        confidence low; not retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Scopes assumed like market.add. Result shape unconfirmed: typed as a JSON object; the real
+        reply may differ. Parameter types are guessed from their names (type_source: inferred);
+        verify before relying on them.
+
+        Args:
+            product_id: The product_id parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            attachment: The attachment parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            catalog_ids: The catalog_ids parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/market/market.edit
+        """
+        params: dict[str, Any] = {
+            "product_id": product_id,
+            "attachment": attachment,
+            "catalog_ids": catalog_ids,
+        }
+        return await self._api._call(_SPEC_EDIT, params, timeout=timeout, extra_params=extra_params)
+
+    async def edit_catalog(
+        self,
+        *,
+        gid: str | NotGiven = NOT_GIVEN,
+        catalog_id: str | NotGiven = NOT_GIVEN,
+        name: str | NotGiven = NOT_GIVEN,
+        photo_id: str | NotGiven = NOT_GIVEN,
+        admin_restricted: bool | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Change a shop catalog's name, photo or restriction.
+
+        Wire name ``market.editCatalog``; session optional; scopes: GROUP_CONTENT, VALUABLE_ACCESS;
+        confidence low; not retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Scopes assumed like market.addCatalog. Result shape unconfirmed: typed as a JSON object; the
+        real reply may differ. Parameter types are guessed from their names (type_source: inferred);
+        verify before relying on them.
+
+        Args:
+            gid: Group id. (Type inferred, not confirmed.)
+            catalog_id: The catalog_id parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            name: The name parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            photo_id: The photo_id parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            admin_restricted: The admin_restricted parameter (meaning not documented yet). (Type
+                inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/market/market.editCatalog
+        """
+        params: dict[str, Any] = {
+            "gid": gid,
+            "catalog_id": catalog_id,
+            "name": name,
+            "photo_id": photo_id,
+            "admin_restricted": admin_restricted,
+        }
+        return await self._api._call(
+            _SPEC_EDIT_CATALOG, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_by_catalog(
+        self,
+        *,
+        gid: str | NotGiven = NOT_GIVEN,
+        catalog_id: str | NotGiven = NOT_GIVEN,
+        anchor: str | NotGiven = NOT_GIVEN,
+        direction: str | NotGiven = NOT_GIVEN,
+        count: int | NotGiven = NOT_GIVEN,
+        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> MarketProductsPage:
+        """List products of one shop catalog (anchor-paged).
+
+        Wire name ``market.getByCatalog``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Envelope names unconfirmed. Parameter types are guessed from their names (type_source:
+        inferred); verify before relying on them.
+
+        Args:
+            gid: Group id. (Type inferred, not confirmed.)
+            catalog_id: The catalog_id parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            anchor: Opaque paging anchor from the previous page's reply. (Type inferred, not
+                confirmed.)
+            direction: Paging direction relative to the anchor. Known values: FORWARD, BACKWARD,
+                AROUND. (Type inferred, not confirmed.)
+            count: How many items to return. (Type inferred, not confirmed.)
+            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
+                inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/market/market.getByCatalog
+        """
+        params: dict[str, Any] = {
+            "gid": gid,
+            "catalog_id": catalog_id,
+            "anchor": anchor,
+            "direction": direction,
+            "count": count,
+            "fields": fields,
+        }
+        return await self._api._call(
+            _SPEC_GET_BY_CATALOG, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_by_ids(
+        self,
+        *,
+        product_ids: Sequence[str] | NotGiven = NOT_GIVEN,
+        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> MarketProductsPage:
+        """Get shop products by id.
+
+        Wire name ``market.getByIds``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Products come back as media topics with a product block (use features=PRODUCT.1); envelope
+        unconfirmed. Parameter types are guessed from their names (type_source: inferred); verify
+        before relying on them.
+
+        Args:
+            product_ids: The product_ids parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
+                inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/market/market.getByIds
+        """
+        params: dict[str, Any] = {
+            "product_ids": product_ids,
+            "fields": fields,
+        }
+        return await self._api._call(
+            _SPEC_GET_BY_IDS, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_catalogs_by_group(
+        self,
+        *,
+        gid: str | NotGiven = NOT_GIVEN,
+        anchor: str | NotGiven = NOT_GIVEN,
+        direction: str | NotGiven = NOT_GIVEN,
+        count: int | NotGiven = NOT_GIVEN,
+        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> MarketCatalogsPage:
+        """List the catalogs of a group shop (anchor-paged).
+
+        Wire name ``market.getCatalogsByGroup``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Envelope names unconfirmed. Parameter types are guessed from their names (type_source:
+        inferred); verify before relying on them.
+
+        Args:
+            gid: Group id. (Type inferred, not confirmed.)
+            anchor: Opaque paging anchor from the previous page's reply. (Type inferred, not
+                confirmed.)
+            direction: Paging direction relative to the anchor. Known values: FORWARD, BACKWARD,
+                AROUND. (Type inferred, not confirmed.)
+            count: How many items to return. (Type inferred, not confirmed.)
+            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
+                inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/market/market.getCatalogsByGroup
+        """
+        params: dict[str, Any] = {
+            "gid": gid,
+            "anchor": anchor,
+            "direction": direction,
+            "count": count,
+            "fields": fields,
+        }
+        return await self._api._call(
+            _SPEC_GET_CATALOGS_BY_GROUP, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_catalogs_by_ids(
+        self,
+        *,
+        gid: str | NotGiven = NOT_GIVEN,
+        catalog_ids: Sequence[str] | NotGiven = NOT_GIVEN,
+        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> MarketCatalogsPage:
+        """Get shop catalogs by id.
+
+        Wire name ``market.getCatalogsByIds``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Envelope names unconfirmed. Parameter types are guessed from their names (type_source:
+        inferred); verify before relying on them.
+
+        Args:
+            gid: Group id. (Type inferred, not confirmed.)
+            catalog_ids: The catalog_ids parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
+                inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/market/market.getCatalogsByIds
+        """
+        params: dict[str, Any] = {
+            "gid": gid,
+            "catalog_ids": catalog_ids,
+            "fields": fields,
+        }
+        return await self._api._call(
+            _SPEC_GET_CATALOGS_BY_IDS, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_products(
+        self,
+        *,
+        gid: str | NotGiven = NOT_GIVEN,
+        tab: str | NotGiven = NOT_GIVEN,
+        anchor: str | NotGiven = NOT_GIVEN,
+        direction: str | NotGiven = NOT_GIVEN,
+        count: int | NotGiven = NOT_GIVEN,
+        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> MarketProductsPage:
+        """List the products of a group shop (anchor-paged).
+
+        Wire name ``market.getProducts``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Products in the short form (SHORT_PRODUCT.1); envelope unconfirmed. Parameter types are
+        guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            gid: Group id. (Type inferred, not confirmed.)
+            tab: The tab parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            anchor: Opaque paging anchor from the previous page's reply. (Type inferred, not
+                confirmed.)
+            direction: Paging direction relative to the anchor. Known values: FORWARD, BACKWARD,
+                AROUND. (Type inferred, not confirmed.)
+            count: How many items to return. (Type inferred, not confirmed.)
+            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
+                inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/market/market.getProducts
+        """
+        params: dict[str, Any] = {
+            "gid": gid,
+            "tab": tab,
+            "anchor": anchor,
+            "direction": direction,
+            "count": count,
+            "fields": fields,
+        }
+        return await self._api._call(
+            _SPEC_GET_PRODUCTS, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def pin(
+        self,
+        *,
+        product_id: str,
+        on: bool,
+        catalog_id: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> SuccessResult:
+        """Pin or unpin a product in a catalog or in the group's product list.
+
+        Wire name ``market.pin``; session required; scopes: GROUP_CONTENT, VALUABLE_ACCESS;
+        confidence medium; not retried after a failure (not retry-safe).
+
+        Required flags, session, scopes and result read on the official page; its type column was
+        empty, so types stay inferred.
+
+        Args:
+            catalog_id: Pin inside this catalog instead of the group's list. (Type inferred, not
+                confirmed.)
+            product_id: Product id. (Type inferred, not confirmed.)
+            on: true to pin, false to unpin. (Type inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/market/market.pin
+        """
+        params: dict[str, Any] = {
+            "catalog_id": catalog_id,
+            "product_id": product_id,
+            "on": on,
+        }
+        return await self._api._call(_SPEC_PIN, params, timeout=timeout, extra_params=extra_params)
+
+    async def reorder(
+        self,
+        *,
+        gid: str | NotGiven = NOT_GIVEN,
+        catalog_id: str | NotGiven = NOT_GIVEN,
+        product_id: str | NotGiven = NOT_GIVEN,
+        after_product_id: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Move a product after another one in a catalog.
+
+        Wire name ``market.reorder``; session optional; scopes: GROUP_CONTENT, VALUABLE_ACCESS;
+        confidence low; not retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Scopes assumed like market.add. Result shape unconfirmed: typed as a JSON object; the real
+        reply may differ. Parameter types are guessed from their names (type_source: inferred);
+        verify before relying on them.
+
+        Args:
+            gid: Group id. (Type inferred, not confirmed.)
+            catalog_id: The catalog_id parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            product_id: The product_id parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            after_product_id: The after_product_id parameter (meaning not documented yet). (Type
+                inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/market/market.reorder
+        """
+        params: dict[str, Any] = {
+            "gid": gid,
+            "catalog_id": catalog_id,
+            "product_id": product_id,
+            "after_product_id": after_product_id,
+        }
+        return await self._api._call(
+            _SPEC_REORDER, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def reorder_catalogs(
+        self,
+        *,
+        gid: str | NotGiven = NOT_GIVEN,
+        catalog_id: str | NotGiven = NOT_GIVEN,
+        after_catalog_id: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Move a catalog after another one in the shop.
+
+        Wire name ``market.reorderCatalogs``; session optional; scopes: GROUP_CONTENT,
+        VALUABLE_ACCESS; confidence low; not retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Scopes assumed like market.add. Result shape unconfirmed: typed as a JSON object; the real
+        reply may differ. Parameter types are guessed from their names (type_source: inferred);
+        verify before relying on them.
+
+        Args:
+            gid: Group id. (Type inferred, not confirmed.)
+            catalog_id: The catalog_id parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            after_catalog_id: The after_catalog_id parameter (meaning not documented yet). (Type
+                inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/market/market.reorderCatalogs
+        """
+        params: dict[str, Any] = {
+            "gid": gid,
+            "catalog_id": catalog_id,
+            "after_catalog_id": after_catalog_id,
+        }
+        return await self._api._call(
+            _SPEC_REORDER_CATALOGS, params, timeout=timeout, extra_params=extra_params
+        )
+
     async def set_status(
         self,
         *,
@@ -118,4 +843,45 @@ class MarketMethods:
         }
         return await self._api._call(
             _SPEC_SET_STATUS, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def update_catalogs_list(
+        self,
+        *,
+        gid: str | NotGiven = NOT_GIVEN,
+        product_id: str | NotGiven = NOT_GIVEN,
+        catalog_ids: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Set which catalogs a product belongs to.
+
+        Wire name ``market.updateCatalogsList``; session optional; scopes: GROUP_CONTENT,
+        VALUABLE_ACCESS; confidence low; not retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Scopes assumed like market.add. Result shape unconfirmed: typed as a JSON object; the real
+        reply may differ. Parameter types are guessed from their names (type_source: inferred);
+        verify before relying on them.
+
+        Args:
+            gid: Group id. (Type inferred, not confirmed.)
+            product_id: The product_id parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            catalog_ids: The catalog_ids parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/market/market.updateCatalogsList
+        """
+        params: dict[str, Any] = {
+            "gid": gid,
+            "product_id": product_id,
+            "catalog_ids": catalog_ids,
+        }
+        return await self._api._call(
+            _SPEC_UPDATE_CATALOGS_LIST, params, timeout=timeout, extra_params=extra_params
         )

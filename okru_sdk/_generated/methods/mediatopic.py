@@ -10,8 +10,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from okru_sdk.api import MethodSpec
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
+from ..models.media_topics_result import MediaTopicsResult
+from ..models.mediatopic_delete_topic_result import MediatopicDeleteTopicResult
 from ..models.mediatopic_get_republished_topic_result import MediatopicGetRepublishedTopicResult
 
 if TYPE_CHECKING:
@@ -19,17 +22,80 @@ if TYPE_CHECKING:
 
 __all__ = ["MediatopicMethods"]
 
+_SPEC_DELETE_TOPIC = MethodSpec[MediatopicDeleteTopicResult](
+    "mediatopic.deleteTopic",
+    MediatopicDeleteTopicResult,
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(Param("delete_id", "string", required=True),),
+)
+_SPEC_GET_BY_IDS = MethodSpec[MediaTopicsResult](
+    "mediatopic.getByIds",
+    MediaTopicsResult,
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("topic_ids", "list", item="string", required=True),
+        Param("media_limit", "int"),
+        Param("fields", "list", item="string"),
+        Param("features", "list", item="string"),
+    ),
+)
+_SPEC_GET_POLL_ANSWER_VOTERS = MethodSpec[dict[str, Any]](
+    "mediatopic.getPollAnswerVoters",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("topic_id", "string"),
+        Param("block_idx", "int"),
+        Param("answer_idx", "int"),
+        Param("anchor", "string"),
+        Param("count", "int"),
+        Param("fields", "list", item="string"),
+    ),
+)
 _SPEC_GET_REPUBLISHED_TOPIC = MethodSpec[MediatopicGetRepublishedTopicResult](
     "mediatopic.getRepublishedTopic",
     MediatopicGetRepublishedTopicResult,
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
+    params=(Param("topic_id", "string", required=True),),
 )
 _SPEC_POST = MethodSpec[str](
     "mediatopic.post",
     str,
     mode=SessionMode.OPTIONAL,
     retry_safe=False,
+    params=(
+        Param("uid", "string"),
+        Param(
+            "type",
+            "string",
+            enum=(
+                "USER",
+                "USER_STATUS",
+                "USER_NOTE",
+                "GROUP_THEME",
+                "GROUP_THEME_PROMO",
+                "GROUP_SUGGESTED",
+            ),
+        ),
+        Param("gid", "string"),
+        Param("attachment", "json", required=True),
+        Param("set_status", "boolean"),
+        Param("devices", "list", item="string"),
+        Param("text_link_preview", "boolean"),
+        Param("hidden_post", "boolean"),
+        Param("ads_post", "boolean"),
+    ),
+)
+_SPEC_RESTORE_TOPIC = MethodSpec[dict[str, Any]](
+    "mediatopic.restoreTopic",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(Param("restore_id", "string", required=True),),
 )
 
 
@@ -43,6 +109,127 @@ class MediatopicMethods:
 
     def __init__(self, api: API) -> None:
         self._api = api
+
+    async def delete_topic(
+        self,
+        *,
+        delete_id: str,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> MediatopicDeleteTopicResult:
+        """Delete a media topic; the reply carries an id to restore it.
+
+        Wire name ``mediatopic.deleteTopic``; session optional; scopes: VALUABLE_ACCESS; confidence
+        low; not retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Args:
+            delete_id: Topic id.
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/mediatopic/mediatopic.deleteTopic
+        """
+        params: dict[str, Any] = {
+            "delete_id": delete_id,
+        }
+        return await self._api._call(
+            _SPEC_DELETE_TOPIC, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_by_ids(
+        self,
+        *,
+        topic_ids: Sequence[str],
+        media_limit: int | NotGiven = NOT_GIVEN,
+        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        features: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> MediaTopicsResult:
+        """Get media topics (posts) by id, with the objects they refer to.
+
+        Wire name ``mediatopic.getByIds``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Envelope names unconfirmed. Ask for fields like media_topic.* and features like PRODUCT.1.
+
+        Args:
+            topic_ids: Topic ids. (Type inferred, not confirmed.)
+            media_limit: The media_limit parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            fields: Fields to return, comma-joined on the wire (lower-case names work).
+            features: E.g. PRODUCT.1.
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/mediatopic/mediatopic.getByIds
+        """
+        params: dict[str, Any] = {
+            "topic_ids": topic_ids,
+            "media_limit": media_limit,
+            "fields": fields,
+            "features": features,
+        }
+        return await self._api._call(
+            _SPEC_GET_BY_IDS, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_poll_answer_voters(
+        self,
+        *,
+        topic_id: str | NotGiven = NOT_GIVEN,
+        block_idx: int | NotGiven = NOT_GIVEN,
+        answer_idx: int | NotGiven = NOT_GIVEN,
+        anchor: str | NotGiven = NOT_GIVEN,
+        count: int | NotGiven = NOT_GIVEN,
+        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """List users who chose a given answer in a poll block.
+
+        Wire name ``mediatopic.getPollAnswerVoters``; session optional; scopes: none; confidence
+        low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            topic_id: The topic_id parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            block_idx: The block_idx parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            answer_idx: The answer_idx parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            anchor: Opaque paging anchor from the previous page's reply. (Type inferred, not
+                confirmed.)
+            count: How many items to return. (Type inferred, not confirmed.)
+            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
+                inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/mediatopic/mediatopic.getPollAnswerVoters
+        """
+        params: dict[str, Any] = {
+            "topic_id": topic_id,
+            "block_idx": block_idx,
+            "answer_idx": answer_idx,
+            "anchor": anchor,
+            "count": count,
+            "fields": fields,
+        }
+        return await self._api._call(
+            _SPEC_GET_POLL_ANSWER_VOTERS, params, timeout=timeout, extra_params=extra_params
+        )
 
     async def get_republished_topic(
         self,
@@ -131,3 +318,34 @@ class MediatopicMethods:
             "ads_post": ads_post,
         }
         return await self._api._call(_SPEC_POST, params, timeout=timeout, extra_params=extra_params)
+
+    async def restore_topic(
+        self,
+        *,
+        restore_id: str,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Restore a topic deleted with mediatopic.deleteTopic.
+
+        Wire name ``mediatopic.restoreTopic``; session optional; scopes: none; confidence low; not
+        retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ.
+
+        Args:
+            restore_id: restore_id from mediatopic.deleteTopic. (Type inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/mediatopic/mediatopic.restoreTopic
+        """
+        params: dict[str, Any] = {
+            "restore_id": restore_id,
+        }
+        return await self._api._call(
+            _SPEC_RESTORE_TOPIC, params, timeout=timeout, extra_params=extra_params
+        )

@@ -24,6 +24,7 @@ _SPEC_GET_UPLOAD_URL = MethodSpec[PhotoUploadUrl](
     PhotoUploadUrl,
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
+    params=(),
 )
 
 

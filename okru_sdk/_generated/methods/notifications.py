@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from okru_sdk.api import MethodSpec
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
@@ -17,11 +18,121 @@ if TYPE_CHECKING:
 
 __all__ = ["NotificationsMethods"]
 
+_SPEC_SEND_FAV_PROMO = MethodSpec[dict[str, Any]](
+    "notifications.sendFavPromo",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("text", "string"),
+        Param("image", "string"),
+        Param("mark", "string"),
+        Param("expires", "string"),
+        Param("status", "string"),
+    ),
+)
+_SPEC_SEND_MASS = MethodSpec[dict[str, Any]](
+    "notifications.sendMass",
+    dict[str, Any],
+    mode=SessionMode.PROHIBITED,
+    retry_safe=False,
+    params=(
+        Param("text", "string", required=True),
+        Param("expires", "string", required=True),
+        Param("status", "string"),
+        Param("gender", "string"),
+        Param("age_range", "string"),
+        Param("birthday_range", "string"),
+        Param("country", "string"),
+        Param("city", "string"),
+        Param("first_access_range", "string"),
+        Param("last_access_range", "string"),
+        Param("has_email", "boolean"),
+        Param("mask", "int"),
+        Param("maskExactMatch", "boolean"),
+        Param("mark", "string"),
+    ),
+)
 _SPEC_SEND_SIMPLE = MethodSpec[bool](
     "notifications.sendSimple",
     bool,
     mode=SessionMode.PROHIBITED,
     retry_safe=False,
+    params=(
+        Param("uid", "string", required=True),
+        Param("text", "string", required=True),
+        Param("mark", "string"),
+        Param("qualifier", "string"),
+        Param(
+            "custom_button_key",
+            "string",
+            enum=(
+                "button_accept",
+                "button_activation_accept",
+                "button_attach_badge",
+                "button_attend",
+                "button_buyOKs",
+                "button_close",
+                "button_confirmFriend",
+                "button_confirmPymk",
+                "button_decline",
+                "button_enable",
+                "button_fill",
+                "button_goToSettings",
+                "button_hide",
+                "button_ignore",
+                "button_install",
+                "button_join",
+                "button_later",
+                "button_launch",
+                "button_launch_app",
+                "button_maybe",
+                "button_moderate",
+                "button_more",
+                "button_open",
+                "button_open_all",
+                "button_pay",
+                "button_promote",
+                "button_realProlong",
+                "button_rejectRequest",
+                "button_see",
+                "button_sendPresent",
+                "button_show",
+                "button_subscribe",
+                "button_unsubscribe_cancel",
+                "button_use_coupon",
+                "button_view",
+            ),
+        ),
+    ),
+)
+_SPEC_STOP_FAV_PROMO = MethodSpec[dict[str, Any]](
+    "notifications.stopFavPromo",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(Param("id", "string"),),
+)
+_SPEC_STOP_SEND_MASS = MethodSpec[dict[str, Any]](
+    "notifications.stopSendMass",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(Param("id", "string"),),
+)
+_SPEC_UPDATE_FAV_PROMO = MethodSpec[dict[str, Any]](
+    "notifications.updateFavPromo",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("id", "string"),
+        Param("text", "string"),
+        Param("image", "string"),
+        Param("mark", "string"),
+        Param("expires", "string"),
+        Param("status", "string"),
+    ),
 )
 
 
@@ -35,6 +146,129 @@ class NotificationsMethods:
 
     def __init__(self, api: API) -> None:
         self._api = api
+
+    async def send_fav_promo(
+        self,
+        *,
+        text: str | NotGiven = NOT_GIVEN,
+        image: str | NotGiven = NOT_GIVEN,
+        mark: str | NotGiven = NOT_GIVEN,
+        expires: str | NotGiven = NOT_GIVEN,
+        status: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Send a promo notification to users who bookmarked the app.
+
+        Wire name ``notifications.sendFavPromo``; session optional; scopes: none; confidence low;
+        not retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            text: The text parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            image: The image parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            mark: The mark parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            expires: The expires parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            status: The status parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/notifications/notifications.sendFavPromo
+        """
+        params: dict[str, Any] = {
+            "text": text,
+            "image": image,
+            "mark": mark,
+            "expires": expires,
+            "status": status,
+        }
+        return await self._api._call(
+            _SPEC_SEND_FAV_PROMO, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def send_mass(
+        self,
+        *,
+        text: str,
+        expires: str,
+        status: str | NotGiven = NOT_GIVEN,
+        gender: str | NotGiven = NOT_GIVEN,
+        age_range: str | NotGiven = NOT_GIVEN,
+        birthday_range: str | NotGiven = NOT_GIVEN,
+        country: str | NotGiven = NOT_GIVEN,
+        city: str | NotGiven = NOT_GIVEN,
+        first_access_range: str | NotGiven = NOT_GIVEN,
+        last_access_range: str | NotGiven = NOT_GIVEN,
+        has_email: bool | NotGiven = NOT_GIVEN,
+        mask: int | NotGiven = NOT_GIVEN,
+        mask_exact_match: bool | NotGiven = NOT_GIVEN,
+        mark: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Send a notification to every app user matching the filters.
+
+        Wire name ``notifications.sendMass``; session prohibited; scopes: none; confidence medium;
+        not retried after a failure (not retry-safe).
+
+        Inferred, not read on the method page.
+
+        Filters combine with AND; at most 5 mass notifications in PUBLIC status at once. Filters
+        combine with AND; at most 5 mass notifications in PUBLIC status at once. The page text was
+        cut after `city`, so later filters and the result shape are unconfirmed.
+
+        Args:
+            text: Notification text, at most 200 characters. At most 200 characters.
+            expires: Expiry, 'yyyy.MM.dd HH:mm' Moscow time, less than 14 days ahead.
+            status: PUBLIC (default) shows it to users, ADMINS_ONLY to the app's developers. Known
+                values: PUBLIC, P, ADMINS_ONLY, A.
+            gender: Only users of this gender. Known values: MALE, M, FEMALE, F.
+            age_range: Age range, inclusive, e.g. '20-25'.
+            birthday_range: Birthday range, inclusive, 'MM.dd-MM.dd'.
+            country: Country code from the user's profile.
+            city: City code as users.getInfo returns in location.city.
+            first_access_range: The first_access_range parameter (meaning not documented yet). (Type
+                inferred, not confirmed.)
+            last_access_range: The last_access_range parameter (meaning not documented yet). (Type
+                inferred, not confirmed.)
+            has_email: The has_email parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            mask: Bit filter over users.updateMask masks. (Type inferred, not confirmed.)
+            mask_exact_match: The maskExactMatch parameter (meaning not documented yet). Wire name
+                ``maskExactMatch``. (Type inferred, not confirmed.)
+            mark: The mark parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/notifications/notifications.sendMass
+        """
+        params: dict[str, Any] = {
+            "text": text,
+            "expires": expires,
+            "status": status,
+            "gender": gender,
+            "age_range": age_range,
+            "birthday_range": birthday_range,
+            "country": country,
+            "city": city,
+            "first_access_range": first_access_range,
+            "last_access_range": last_access_range,
+            "has_email": has_email,
+            "mask": mask,
+            "maskExactMatch": mask_exact_match,
+            "mark": mark,
+        }
+        return await self._api._call(
+            _SPEC_SEND_MASS, params, timeout=timeout, extra_params=extra_params
+        )
 
     async def send_simple(
         self,
@@ -114,4 +348,117 @@ class NotificationsMethods:
         }
         return await self._api._call(
             _SPEC_SEND_SIMPLE, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def stop_fav_promo(
+        self,
+        *,
+        id: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Stop a favourites promo notification.
+
+        Wire name ``notifications.stopFavPromo``; session optional; scopes: none; confidence low;
+        not retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            id: The id parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/notifications/notifications.stopFavPromo
+        """
+        params: dict[str, Any] = {
+            "id": id,
+        }
+        return await self._api._call(
+            _SPEC_STOP_FAV_PROMO, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def stop_send_mass(
+        self,
+        *,
+        id: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Stop a running mass notification.
+
+        Wire name ``notifications.stopSendMass``; session optional; scopes: none; confidence low;
+        not retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            id: The id parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/notifications/notifications.stopSendMass
+        """
+        params: dict[str, Any] = {
+            "id": id,
+        }
+        return await self._api._call(
+            _SPEC_STOP_SEND_MASS, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def update_fav_promo(
+        self,
+        *,
+        id: str | NotGiven = NOT_GIVEN,
+        text: str | NotGiven = NOT_GIVEN,
+        image: str | NotGiven = NOT_GIVEN,
+        mark: str | NotGiven = NOT_GIVEN,
+        expires: str | NotGiven = NOT_GIVEN,
+        status: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Change a favourites promo notification.
+
+        Wire name ``notifications.updateFavPromo``; session optional; scopes: none; confidence low;
+        not retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            id: The id parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            text: The text parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            image: The image parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            mark: The mark parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            expires: The expires parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            status: The status parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/notifications/notifications.updateFavPromo
+        """
+        params: dict[str, Any] = {
+            "id": id,
+            "text": text,
+            "image": image,
+            "mark": mark,
+            "expires": expires,
+            "status": status,
+        }
+        return await self._api._call(
+            _SPEC_UPDATE_FAV_PROMO, params, timeout=timeout, extra_params=extra_params
         )

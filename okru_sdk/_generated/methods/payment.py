@@ -19,11 +19,26 @@ if TYPE_CHECKING:
 
 __all__ = ["PaymentMethods"]
 
+_SPEC_GET_USER_ACCOUNT_BALANCE = MethodSpec[dict[str, Any]](
+    "payment.getUserAccountBalance",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(),
+)
+_SPEC_GET_USER_ACCOUNT_BONUS_BALANCE = MethodSpec[dict[str, Any]](
+    "payment.getUserAccountBonusBalance",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(),
+)
 _SPEC_GET_VIP_STATUS = MethodSpec[PaymentGetVipStatusResult](
     "payment.getVipStatus",
     PaymentGetVipStatusResult,
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
+    params=(),
 )
 
 
@@ -37,6 +52,59 @@ class PaymentMethods:
 
     def __init__(self, api: API) -> None:
         self._api = api
+
+    async def get_user_account_balance(
+        self,
+        *,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Get the user's balance of OK coins (for apps allowed to see it).
+
+        Wire name ``payment.getUserAccountBalance``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ.
+
+        Args:
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/payment/payment.getUserAccountBalance
+        """
+        params: dict[str, Any] = {}
+        return await self._api._call(
+            _SPEC_GET_USER_ACCOUNT_BALANCE, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_user_account_bonus_balance(
+        self,
+        *,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Get the user's bonus (gift) OK-coin balance.
+
+        Wire name ``payment.getUserAccountBonusBalance``; session optional; scopes: none; confidence
+        low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ.
+
+        Args:
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/payment/payment.getUserAccountBonusBalance
+        """
+        params: dict[str, Any] = {}
+        return await self._api._call(
+            _SPEC_GET_USER_ACCOUNT_BONUS_BALANCE, params, timeout=timeout, extra_params=extra_params
+        )
 
     async def get_vip_status(
         self,

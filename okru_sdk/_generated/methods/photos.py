@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from okru_sdk.api import MethodSpec
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 from ..models.photos_get_albums_result import PhotosGetAlbumsResult
@@ -21,41 +22,283 @@ if TYPE_CHECKING:
 
 __all__ = ["PhotosMethods"]
 
+_SPEC_ADD_ALBUM_LIKE = MethodSpec[dict[str, Any]](
+    "photos.addAlbumLike",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("aid", "string"),
+        Param("gid", "string"),
+    ),
+)
+_SPEC_ADD_PHOTO_LIKE = MethodSpec[dict[str, Any]](
+    "photos.addPhotoLike",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("photo_id", "string"),
+        Param("gid", "string"),
+    ),
+)
 _SPEC_CREATE_ALBUM = MethodSpec[str](
     "photos.createAlbum",
     str,
     mode=SessionMode.OPTIONAL,
     retry_safe=False,
+    params=(
+        Param("uid", "string"),
+        Param("gid", "string"),
+        Param("title", "string", required=True),
+        Param("description", "string"),
+        Param("type", "list", item="string"),
+        Param("photo_book_settings", "json"),
+    ),
+)
+_SPEC_DELETE_ALBUM = MethodSpec[dict[str, Any]](
+    "photos.deleteAlbum",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("aid", "string"),
+        Param("gid", "string"),
+    ),
+)
+_SPEC_DELETE_PHOTO = MethodSpec[dict[str, Any]](
+    "photos.deletePhoto",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("photo_id", "string"),
+        Param("gid", "string"),
+    ),
+)
+_SPEC_DELETE_TAGS = MethodSpec[dict[str, Any]](
+    "photos.deleteTags",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("photo_id", "string"),
+        Param("tag_ids", "list", item="string"),
+    ),
+)
+_SPEC_EDIT_ALBUM = MethodSpec[dict[str, Any]](
+    "photos.editAlbum",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("aid", "string"),
+        Param("gid", "string"),
+        Param("title", "string"),
+        Param("description", "string"),
+        Param("type", "string"),
+    ),
+)
+_SPEC_EDIT_PHOTO = MethodSpec[dict[str, Any]](
+    "photos.editPhoto",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("photo_id", "string"),
+        Param("gid", "string"),
+        Param("description", "string"),
+    ),
+)
+_SPEC_GET_ALBUM_INFO = MethodSpec[dict[str, Any]](
+    "photos.getAlbumInfo",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("uid", "string"),
+        Param("aid", "string"),
+        Param("fid", "string"),
+        Param("gid", "string"),
+        Param("fields", "list", item="string"),
+    ),
+)
+_SPEC_GET_ALBUM_LIKES = MethodSpec[dict[str, Any]](
+    "photos.getAlbumLikes",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("aid", "string"),
+        Param("gid", "string"),
+        Param("anchor", "string"),
+        Param("direction", "string"),
+        Param("count", "int"),
+        Param("fields", "list", item="string"),
+    ),
 )
 _SPEC_GET_ALBUMS = MethodSpec[PhotosGetAlbumsResult](
     "photos.getAlbums",
     PhotosGetAlbumsResult,
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
+    params=(
+        Param("uid", "string"),
+        Param("fid", "string"),
+        Param("gid", "string"),
+        Param("pagingAnchor", "string"),
+        Param("pagingDirection", "string"),
+        Param("count", "int"),
+        Param("detectTotalCount", "boolean"),
+        Param("fields", "list", item="string"),
+        Param("album_type", "string"),
+    ),
+)
+_SPEC_GET_INFO = MethodSpec[dict[str, Any]](
+    "photos.getInfo",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("uid", "string"),
+        Param("fid", "string"),
+        Param("aid", "string"),
+        Param("gid", "string"),
+        Param("photo_ids", "list", item="string"),
+        Param("fields", "list", item="string"),
+    ),
+)
+_SPEC_GET_PHOTO_INFO = MethodSpec[dict[str, Any]](
+    "photos.getPhotoInfo",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("uid", "string"),
+        Param("photo_id", "string"),
+        Param("gid", "string"),
+        Param("fields", "list", item="string"),
+    ),
 )
 _SPEC_GET_PHOTO_LIKES = MethodSpec[PhotosGetPhotoLikesResult](
     "photos.getPhotoLikes",
     PhotosGetPhotoLikesResult,
     mode=SessionMode.REQUIRED,
     retry_safe=True,
+    params=(
+        Param("photo_id", "string", required=True),
+        Param("gid", "string"),
+        Param("anchor", "string"),
+        Param("direction", "string"),
+        Param("count", "int"),
+        Param("fields", "list", item="string"),
+    ),
+)
+_SPEC_GET_PHOTO_MARKS = MethodSpec[dict[str, Any]](
+    "photos.getPhotoMarks",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("pagingAnchor", "string"),
+        Param("pagingDirection", "string"),
+        Param("count", "int"),
+        Param("detectTotalCount", "boolean"),
+    ),
 )
 _SPEC_GET_PHOTOS = MethodSpec[PhotosGetPhotosResult](
     "photos.getPhotos",
     PhotosGetPhotosResult,
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
+    params=(
+        Param("uid", "string"),
+        Param("fid", "string"),
+        Param("aid", "string"),
+        Param("gid", "string"),
+        Param("anchor", "string"),
+        Param("direction", "string"),
+        Param("count", "int"),
+        Param("detectTotalCount", "boolean"),
+        Param("fields", "list", item="string"),
+        Param("album_name", "string"),
+        Param("album_type", "string"),
+        Param("mark_as_read", "boolean"),
+    ),
+)
+_SPEC_GET_TAGS = MethodSpec[dict[str, Any]](
+    "photos.getTags",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("uid", "string"),
+        Param("photo_id", "string"),
+        Param("fields", "list", item="string"),
+    ),
+)
+_SPEC_GET_UPLOAD_URL = MethodSpec[dict[str, Any]](
+    "photos.getUploadUrl",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("uid", "string"),
+        Param("aid", "string"),
+    ),
 )
 _SPEC_GET_USER_ALBUM_PHOTOS = MethodSpec[dict[str, Any]](
     "photos.getUserAlbumPhotos",
     dict[str, Any],
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
+    params=(
+        Param("uid", "string"),
+        Param("aid", "string", required=True),
+        Param("pagingAnchor", "string"),
+        Param("pagingDirection", "string"),
+        Param("count", "int"),
+        Param("detectTotalCount", "boolean"),
+    ),
 )
 _SPEC_GET_USER_PHOTOS = MethodSpec[dict[str, Any]](
     "photos.getUserPhotos",
     dict[str, Any],
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
+    params=(
+        Param("uid", "string"),
+        Param("fid", "string"),
+        Param("pagingAnchor", "string"),
+        Param("pagingDirection", "string"),
+        Param("count", "int"),
+        Param("detectTotalCount", "boolean"),
+        Param("photos", "json"),
+    ),
+)
+_SPEC_SET_ALBUM_MAIN_PHOTO = MethodSpec[dict[str, Any]](
+    "photos.setAlbumMainPhoto",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("aid", "string"),
+        Param("gid", "string"),
+        Param("photo_id", "string"),
+    ),
+)
+_SPEC_UPLOAD = MethodSpec[dict[str, Any]](
+    "photos.upload",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("uid", "string"),
+        Param("aid", "string"),
+        Param("photos", "json"),
+        Param("file", "string"),
+        Param("file_N", "string"),
+    ),
 )
 
 
@@ -69,6 +312,77 @@ class PhotosMethods:
 
     def __init__(self, api: API) -> None:
         self._api = api
+
+    async def add_album_like(
+        self,
+        *,
+        aid: str | NotGiven = NOT_GIVEN,
+        gid: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Like a photo album.
+
+        Wire name ``photos.addAlbumLike``; session optional; scopes: none; confidence low; not
+        retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            aid: Album id. (Type inferred, not confirmed.)
+            gid: Group id. (Type inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/photos/photos.addAlbumLike
+        """
+        params: dict[str, Any] = {
+            "aid": aid,
+            "gid": gid,
+        }
+        return await self._api._call(
+            _SPEC_ADD_ALBUM_LIKE, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def add_photo_like(
+        self,
+        *,
+        photo_id: str | NotGiven = NOT_GIVEN,
+        gid: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Like a photo.
+
+        Wire name ``photos.addPhotoLike``; session optional; scopes: none; confidence low; not
+        retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            photo_id: The photo_id parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            gid: Group id. (Type inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/photos/photos.addPhotoLike
+        """
+        params: dict[str, Any] = {
+            "photo_id": photo_id,
+            "gid": gid,
+        }
+        return await self._api._call(
+            _SPEC_ADD_PHOTO_LIKE, params, timeout=timeout, extra_params=extra_params
+        )
 
     async def create_album(
         self,
@@ -112,6 +426,300 @@ class PhotosMethods:
         }
         return await self._api._call(
             _SPEC_CREATE_ALBUM, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def delete_album(
+        self,
+        *,
+        aid: str | NotGiven = NOT_GIVEN,
+        gid: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Delete a photo album of the user or of a group.
+
+        Wire name ``photos.deleteAlbum``; session optional; scopes: PHOTO_CONTENT; confidence low;
+        not retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Scope assumed. Result shape unconfirmed: typed as a JSON object; the real reply may differ.
+        Parameter types are guessed from their names (type_source: inferred); verify before relying
+        on them.
+
+        Args:
+            aid: Album id. (Type inferred, not confirmed.)
+            gid: Group id. (Type inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/photos/photos.deleteAlbum
+        """
+        params: dict[str, Any] = {
+            "aid": aid,
+            "gid": gid,
+        }
+        return await self._api._call(
+            _SPEC_DELETE_ALBUM, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def delete_photo(
+        self,
+        *,
+        photo_id: str | NotGiven = NOT_GIVEN,
+        gid: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Delete a photo of the user or of a group.
+
+        Wire name ``photos.deletePhoto``; session optional; scopes: PHOTO_CONTENT; confidence low;
+        not retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Scope assumed. Result shape unconfirmed: typed as a JSON object; the real reply may differ.
+        Parameter types are guessed from their names (type_source: inferred); verify before relying
+        on them.
+
+        Args:
+            photo_id: The photo_id parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            gid: Group id. (Type inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/photos/photos.deletePhoto
+        """
+        params: dict[str, Any] = {
+            "photo_id": photo_id,
+            "gid": gid,
+        }
+        return await self._api._call(
+            _SPEC_DELETE_PHOTO, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def delete_tags(
+        self,
+        *,
+        photo_id: str | NotGiven = NOT_GIVEN,
+        tag_ids: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Remove people tags from a photo.
+
+        Wire name ``photos.deleteTags``; session optional; scopes: PHOTO_CONTENT; confidence low;
+        not retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Scope assumed. Result shape unconfirmed: typed as a JSON object; the real reply may differ.
+        Parameter types are guessed from their names (type_source: inferred); verify before relying
+        on them.
+
+        Args:
+            photo_id: The photo_id parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            tag_ids: The tag_ids parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/photos/photos.deleteTags
+        """
+        params: dict[str, Any] = {
+            "photo_id": photo_id,
+            "tag_ids": tag_ids,
+        }
+        return await self._api._call(
+            _SPEC_DELETE_TAGS, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def edit_album(
+        self,
+        *,
+        aid: str | NotGiven = NOT_GIVEN,
+        gid: str | NotGiven = NOT_GIVEN,
+        title: str | NotGiven = NOT_GIVEN,
+        description: str | NotGiven = NOT_GIVEN,
+        type: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Change a photo album's title, description or visibility.
+
+        Wire name ``photos.editAlbum``; session optional; scopes: PHOTO_CONTENT; confidence low; not
+        retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Scope assumed. Result shape unconfirmed: typed as a JSON object; the real reply may differ.
+        Parameter types are guessed from their names (type_source: inferred); verify before relying
+        on them.
+
+        Args:
+            aid: Album id. (Type inferred, not confirmed.)
+            gid: Group id. (Type inferred, not confirmed.)
+            title: The title parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            description: The description parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            type: The type parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/photos/photos.editAlbum
+        """
+        params: dict[str, Any] = {
+            "aid": aid,
+            "gid": gid,
+            "title": title,
+            "description": description,
+            "type": type,
+        }
+        return await self._api._call(
+            _SPEC_EDIT_ALBUM, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def edit_photo(
+        self,
+        *,
+        photo_id: str | NotGiven = NOT_GIVEN,
+        gid: str | NotGiven = NOT_GIVEN,
+        description: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Change a photo's caption.
+
+        Wire name ``photos.editPhoto``; session optional; scopes: PHOTO_CONTENT; confidence low; not
+        retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Scope assumed. Result shape unconfirmed: typed as a JSON object; the real reply may differ.
+        Parameter types are guessed from their names (type_source: inferred); verify before relying
+        on them.
+
+        Args:
+            photo_id: The photo_id parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            gid: Group id. (Type inferred, not confirmed.)
+            description: The description parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/photos/photos.editPhoto
+        """
+        params: dict[str, Any] = {
+            "photo_id": photo_id,
+            "gid": gid,
+            "description": description,
+        }
+        return await self._api._call(
+            _SPEC_EDIT_PHOTO, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_album_info(
+        self,
+        *,
+        uid: str | NotGiven = NOT_GIVEN,
+        aid: str | NotGiven = NOT_GIVEN,
+        fid: str | NotGiven = NOT_GIVEN,
+        gid: str | NotGiven = NOT_GIVEN,
+        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Get one photo album.
+
+        Wire name ``photos.getAlbumInfo``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Probably {album: Album}; Result shape unconfirmed: typed as a JSON object; the real reply
+        may differ. Parameter types are guessed from their names (type_source: inferred); verify
+        before relying on them.
+
+        Args:
+            uid: Act on behalf of this user id when the call is made without a session. (Type
+                inferred, not confirmed.)
+            aid: Album id. (Type inferred, not confirmed.)
+            fid: Whose data to read (a user id); defaults to the current user. (Type inferred, not
+                confirmed.)
+            gid: Group id. (Type inferred, not confirmed.)
+            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
+                inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/photos/photos.getAlbumInfo
+        """
+        params: dict[str, Any] = {
+            "uid": uid,
+            "aid": aid,
+            "fid": fid,
+            "gid": gid,
+            "fields": fields,
+        }
+        return await self._api._call(
+            _SPEC_GET_ALBUM_INFO, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_album_likes(
+        self,
+        *,
+        aid: str | NotGiven = NOT_GIVEN,
+        gid: str | NotGiven = NOT_GIVEN,
+        anchor: str | NotGiven = NOT_GIVEN,
+        direction: str | NotGiven = NOT_GIVEN,
+        count: int | NotGiven = NOT_GIVEN,
+        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """List users who liked a photo album (anchor-paged).
+
+        Wire name ``photos.getAlbumLikes``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            aid: Album id. (Type inferred, not confirmed.)
+            gid: Group id. (Type inferred, not confirmed.)
+            anchor: Opaque paging anchor from the previous page's reply. (Type inferred, not
+                confirmed.)
+            direction: Paging direction relative to the anchor. Known values: FORWARD, BACKWARD,
+                AROUND. (Type inferred, not confirmed.)
+            count: How many items to return. (Type inferred, not confirmed.)
+            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
+                inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/photos/photos.getAlbumLikes
+        """
+        params: dict[str, Any] = {
+            "aid": aid,
+            "gid": gid,
+            "anchor": anchor,
+            "direction": direction,
+            "count": count,
+            "fields": fields,
+        }
+        return await self._api._call(
+            _SPEC_GET_ALBUM_LIKES, params, timeout=timeout, extra_params=extra_params
         )
 
     async def get_albums(
@@ -169,6 +777,101 @@ class PhotosMethods:
             _SPEC_GET_ALBUMS, params, timeout=timeout, extra_params=extra_params
         )
 
+    async def get_info(
+        self,
+        *,
+        uid: str | NotGiven = NOT_GIVEN,
+        fid: str | NotGiven = NOT_GIVEN,
+        aid: str | NotGiven = NOT_GIVEN,
+        gid: str | NotGiven = NOT_GIVEN,
+        photo_ids: Sequence[str] | NotGiven = NOT_GIVEN,
+        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Get several photos by id.
+
+        Wire name ``photos.getInfo``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Probably {photos: [Photo]}; Result shape unconfirmed: typed as a JSON object; the real reply
+        may differ. Parameter types are guessed from their names (type_source: inferred); verify
+        before relying on them.
+
+        Args:
+            uid: Act on behalf of this user id when the call is made without a session. (Type
+                inferred, not confirmed.)
+            fid: Whose data to read (a user id); defaults to the current user. (Type inferred, not
+                confirmed.)
+            aid: Album id. (Type inferred, not confirmed.)
+            gid: Group id. (Type inferred, not confirmed.)
+            photo_ids: The photo_ids parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
+                inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/photos/photos.getInfo
+        """
+        params: dict[str, Any] = {
+            "uid": uid,
+            "fid": fid,
+            "aid": aid,
+            "gid": gid,
+            "photo_ids": photo_ids,
+            "fields": fields,
+        }
+        return await self._api._call(
+            _SPEC_GET_INFO, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_photo_info(
+        self,
+        *,
+        uid: str | NotGiven = NOT_GIVEN,
+        photo_id: str | NotGiven = NOT_GIVEN,
+        gid: str | NotGiven = NOT_GIVEN,
+        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Get one photo by id.
+
+        Wire name ``photos.getPhotoInfo``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Probably {photo: Photo}; Result shape unconfirmed: typed as a JSON object; the real reply
+        may differ. Parameter types are guessed from their names (type_source: inferred); verify
+        before relying on them.
+
+        Args:
+            uid: Act on behalf of this user id when the call is made without a session. (Type
+                inferred, not confirmed.)
+            photo_id: The photo_id parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            gid: Group id. (Type inferred, not confirmed.)
+            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
+                inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/photos/photos.getPhotoInfo
+        """
+        params: dict[str, Any] = {
+            "uid": uid,
+            "photo_id": photo_id,
+            "gid": gid,
+            "fields": fields,
+        }
+        return await self._api._call(
+            _SPEC_GET_PHOTO_INFO, params, timeout=timeout, extra_params=extra_params
+        )
+
     async def get_photo_likes(
         self,
         *,
@@ -210,6 +913,50 @@ class PhotosMethods:
         }
         return await self._api._call(
             _SPEC_GET_PHOTO_LIKES, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_photo_marks(
+        self,
+        *,
+        paging_anchor: str | NotGiven = NOT_GIVEN,
+        paging_direction: str | NotGiven = NOT_GIVEN,
+        count: int | NotGiven = NOT_GIVEN,
+        detect_total_count: bool | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """List ratings (marks) given to the user's photos (legacy paging).
+
+        Wire name ``photos.getPhotoMarks``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            paging_anchor: Opaque paging anchor from the previous page's reply (legacy paging). Wire
+                name ``pagingAnchor``. (Type inferred, not confirmed.)
+            paging_direction: Paging direction relative to the anchor (legacy paging). Wire name
+                ``pagingDirection``. Known values: FORWARD, BACKWARD, AROUND. (Type inferred, not
+                confirmed.)
+            count: How many items to return. (Type inferred, not confirmed.)
+            detect_total_count: Also return the total number of items. Wire name
+                ``detectTotalCount``. (Type inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/photos/photos.getPhotoMarks
+        """
+        params: dict[str, Any] = {
+            "pagingAnchor": paging_anchor,
+            "pagingDirection": paging_direction,
+            "count": count,
+            "detectTotalCount": detect_total_count,
+        }
+        return await self._api._call(
+            _SPEC_GET_PHOTO_MARKS, params, timeout=timeout, extra_params=extra_params
         )
 
     async def get_photos(
@@ -278,6 +1025,81 @@ class PhotosMethods:
             _SPEC_GET_PHOTOS, params, timeout=timeout, extra_params=extra_params
         )
 
+    async def get_tags(
+        self,
+        *,
+        uid: str | NotGiven = NOT_GIVEN,
+        photo_id: str | NotGiven = NOT_GIVEN,
+        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """List people tagged on a photo.
+
+        Wire name ``photos.getTags``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            uid: Act on behalf of this user id when the call is made without a session. (Type
+                inferred, not confirmed.)
+            photo_id: The photo_id parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
+                inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/photos/photos.getTags
+        """
+        params: dict[str, Any] = {
+            "uid": uid,
+            "photo_id": photo_id,
+            "fields": fields,
+        }
+        return await self._api._call(
+            _SPEC_GET_TAGS, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_upload_url(
+        self,
+        *,
+        uid: str | NotGiven = NOT_GIVEN,
+        aid: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Deprecated: OK.ru has deprecated this method; avoid it in new code.
+
+        Get an upload URL for photos (older flow; prefer photosV2.getUploadUrl).
+
+        Wire name ``photos.getUploadUrl``; session optional; scopes: PHOTO_CONTENT; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Scope assumed. Result shape unconfirmed: typed as a JSON object; the real reply may differ.
+
+        Args:
+            uid: Act on behalf of this user id when the call is made without a session.
+            aid: Album id.
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/photos/photos.getUploadUrl
+        """
+        params: dict[str, Any] = {
+            "uid": uid,
+            "aid": aid,
+        }
+        return await self._api._call(
+            _SPEC_GET_UPLOAD_URL, params, timeout=timeout, extra_params=extra_params
+        )
+
     async def get_user_album_photos(
         self,
         *,
@@ -290,13 +1112,13 @@ class PhotosMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Deprecated (use photos.getPhotos): photos of an album.
+        """Deprecated: OK.ru has deprecated this method; avoid it in new code.
+
+        Deprecated (use photos.getPhotos): photos of an album.
 
         Wire name ``photos.getUserAlbumPhotos``; session optional; scopes: none; confidence medium.
 
         Not confirmed by the sources; optional lets both kinds of call through.
-
-        Deprecated by OK.ru.
 
         Args:
             uid: Act on behalf of this user id when the call is made without a session.
@@ -339,13 +1161,13 @@ class PhotosMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Deprecated (use photos.getPhotos): personal photos of a user.
+        """Deprecated: OK.ru has deprecated this method; avoid it in new code.
+
+        Deprecated (use photos.getPhotos): personal photos of a user.
 
         Wire name ``photos.getUserPhotos``; session optional; scopes: none; confidence medium.
 
         Not confirmed by the sources; optional lets both kinds of call through.
-
-        Deprecated by OK.ru.
 
         Args:
             uid: Act on behalf of this user id when the call is made without a session.
@@ -376,4 +1198,92 @@ class PhotosMethods:
         }
         return await self._api._call(
             _SPEC_GET_USER_PHOTOS, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def set_album_main_photo(
+        self,
+        *,
+        aid: str | NotGiven = NOT_GIVEN,
+        gid: str | NotGiven = NOT_GIVEN,
+        photo_id: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Make a photo the cover of its album.
+
+        Wire name ``photos.setAlbumMainPhoto``; session optional; scopes: PHOTO_CONTENT; confidence
+        low; not retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Scope assumed. Result shape unconfirmed: typed as a JSON object; the real reply may differ.
+        Parameter types are guessed from their names (type_source: inferred); verify before relying
+        on them.
+
+        Args:
+            aid: Album id. (Type inferred, not confirmed.)
+            gid: Group id. (Type inferred, not confirmed.)
+            photo_id: The photo_id parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/photos/photos.setAlbumMainPhoto
+        """
+        params: dict[str, Any] = {
+            "aid": aid,
+            "gid": gid,
+            "photo_id": photo_id,
+        }
+        return await self._api._call(
+            _SPEC_SET_ALBUM_MAIN_PHOTO, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def upload(
+        self,
+        *,
+        uid: str | NotGiven = NOT_GIVEN,
+        aid: str | NotGiven = NOT_GIVEN,
+        photos: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        file: str | NotGiven = NOT_GIVEN,
+        file_n: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Deprecated: OK.ru has deprecated this method; avoid it in new code.
+
+        Upload photos in one multipart request (legacy; removed from the docs).
+
+        Wire name ``photos.upload``; session optional; scopes: PHOTO_CONTENT; confidence low; not
+        retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Deprecated: dropped from the official docs; use photosV2.getUploadUrl and photosV2.commit.
+        Binary file parts are not signed and this typed method cannot send them. Result shape
+        unconfirmed: typed as a JSON object; the real reply may differ.
+
+        Args:
+            uid: Act on behalf of this user id when the call is made without a session.
+            aid: Album id.
+            photos: [{caption, location}] per file.
+            file: The file parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            file_n: Multipart parts file_1, file_2...; not part of the signature. Wire name
+                ``file_N``.
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/photos/photos.upload
+        """
+        params: dict[str, Any] = {
+            "uid": uid,
+            "aid": aid,
+            "photos": photos,
+            "file": file,
+            "file_N": file_n,
+        }
+        return await self._api._call(
+            _SPEC_UPLOAD, params, timeout=timeout, extra_params=extra_params
         )

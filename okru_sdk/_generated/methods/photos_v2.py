@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from okru_sdk.api import MethodSpec
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 from ..models.photo_commit_result import PhotoCommitResult
@@ -25,12 +26,28 @@ _SPEC_COMMIT = MethodSpec[PhotoCommitResult](
     PhotoCommitResult,
     mode=SessionMode.OPTIONAL,
     retry_safe=False,
+    params=(
+        Param("photo_id", "string"),
+        Param("token", "string"),
+        Param("comment", "string"),
+        Param("photos", "list", item="json"),
+    ),
 )
 _SPEC_GET_UPLOAD_URL = MethodSpec[PhotoUploadUrl](
     "photosV2.getUploadUrl",
     PhotoUploadUrl,
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
+    params=(
+        Param("uid", "string"),
+        Param("aid", "string"),
+        Param("gid", "string"),
+        Param("count", "int"),
+        Param("placeholders", "boolean"),
+        Param("topicLink", "boolean"),
+        Param("target_id", "string"),
+        Param("sizes", "list", item="int"),
+    ),
 )
 
 

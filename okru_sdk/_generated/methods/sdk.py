@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from okru_sdk.api import MethodSpec
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
@@ -17,29 +18,72 @@ if TYPE_CHECKING:
 
 __all__ = ["SdkMethods"]
 
+_SPEC_GET_ENDPOINTS = MethodSpec[dict[str, Any]](
+    "sdk.getEndpoints",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(),
+)
 _SPEC_GET_INSTALL_SOURCE = MethodSpec[int](
     "sdk.getInstallSource",
     int,
     mode=SessionMode.PROHIBITED,
     retry_safe=True,
+    params=(Param("adv_id", "string", required=True),),
+)
+_SPEC_GET_NOTES = MethodSpec[dict[str, Any]](
+    "sdk.getNotes",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(Param("sdkToken", "string", required=True),),
 )
 _SPEC_INIT = MethodSpec[dict[str, Any]](
     "sdk.init",
     dict[str, Any],
     mode=SessionMode.PROHIBITED,
     retry_safe=False,
+    params=(Param("session_data", "json", required=True),),
 )
 _SPEC_REPORT_PAYMENT = MethodSpec[dict[str, Any]](
     "sdk.reportPayment",
     dict[str, Any],
     mode=SessionMode.OPTIONAL,
     retry_safe=False,
+    params=(
+        Param("trx_id", "string", required=True),
+        Param("amount", "string", required=True),
+        Param("currency", "string", required=True),
+        Param("platform", "string", required=True, enum=("IOS", "ANDROID")),
+    ),
+)
+_SPEC_REPORT_STATS = MethodSpec[dict[str, Any]](
+    "sdk.reportStats",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(Param("stats", "json"),),
 )
 _SPEC_RESET_NOTES = MethodSpec[int](
     "sdk.resetNotes",
     int,
     mode=SessionMode.OPTIONAL,
     retry_safe=False,
+    params=(
+        Param("timestamp", "int", required=True),
+        Param("sdkToken", "string", required=True),
+    ),
+)
+_SPEC_SEND_NOTE = MethodSpec[dict[str, Any]](
+    "sdk.sendNote",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("note", "json", required=True),
+        Param("sdkToken", "string", required=True),
+    ),
 )
 
 
@@ -53,6 +97,32 @@ class SdkMethods:
 
     def __init__(self, api: API) -> None:
         self._api = api
+
+    async def get_endpoints(
+        self,
+        *,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Get the API endpoints the mobile SDK should use.
+
+        Wire name ``sdk.getEndpoints``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ.
+
+        Args:
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/sdk/sdk.getEndpoints
+        """
+        params: dict[str, Any] = {}
+        return await self._api._call(
+            _SPEC_GET_ENDPOINTS, params, timeout=timeout, extra_params=extra_params
+        )
 
     async def get_install_source(
         self,
@@ -80,6 +150,36 @@ class SdkMethods:
         }
         return await self._api._call(
             _SPEC_GET_INSTALL_SOURCE, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_notes(
+        self,
+        *,
+        sdk_token: str,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Get the app's pending SDK notes for the user.
+
+        Wire name ``sdk.getNotes``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ.
+
+        Args:
+            sdk_token: The sdkToken parameter (meaning not documented yet). Wire name ``sdkToken``.
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/sdk/sdk.getNotes
+        """
+        params: dict[str, Any] = {
+            "sdkToken": sdk_token,
+        }
+        return await self._api._call(
+            _SPEC_GET_NOTES, params, timeout=timeout, extra_params=extra_params
         )
 
     async def init(
@@ -145,6 +245,38 @@ class SdkMethods:
             _SPEC_REPORT_PAYMENT, params, timeout=timeout, extra_params=extra_params
         )
 
+    async def report_stats(
+        self,
+        *,
+        stats: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Send usage statistics from the SDK.
+
+        Wire name ``sdk.reportStats``; session optional; scopes: none; confidence low; not retried
+        after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            stats: The stats parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/sdk/sdk.reportStats
+        """
+        params: dict[str, Any] = {
+            "stats": stats,
+        }
+        return await self._api._call(
+            _SPEC_REPORT_STATS, params, timeout=timeout, extra_params=extra_params
+        )
+
     async def reset_notes(
         self,
         *,
@@ -176,4 +308,39 @@ class SdkMethods:
         }
         return await self._api._call(
             _SPEC_RESET_NOTES, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def send_note(
+        self,
+        *,
+        note: Mapping[str, Any],
+        sdk_token: str,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Post an SDK note (feed post from a game) for the user.
+
+        Wire name ``sdk.sendNote``; session optional; scopes: none; confidence low; not retried
+        after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            note: The note parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            sdk_token: The sdkToken parameter (meaning not documented yet). Wire name ``sdkToken``.
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/sdk/sdk.sendNote
+        """
+        params: dict[str, Any] = {
+            "note": note,
+            "sdkToken": sdk_token,
+        }
+        return await self._api._call(
+            _SPEC_SEND_NOTE, params, timeout=timeout, extra_params=extra_params
         )

@@ -5,11 +5,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from okru_sdk.api import MethodSpec
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 from ..models.search_tag_mentions_result import SearchTagMentionsResult
@@ -20,17 +21,46 @@ if TYPE_CHECKING:
 
 __all__ = ["SearchMethods"]
 
+_SPEC_QUICK = MethodSpec[dict[str, Any]](
+    "search.quick",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(),
+)
+_SPEC_TAG_CONTENTS = MethodSpec[dict[str, Any]](
+    "search.tagContents",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("query", "string", required=True),
+        Param("filter", "string"),
+        Param("anchor", "string"),
+        Param("count", "int"),
+        Param("fields", "list", item="string"),
+    ),
+)
 _SPEC_TAG_MENTIONS = MethodSpec[SearchTagMentionsResult](
     "search.tagMentions",
     SearchTagMentionsResult,
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
+    params=(
+        Param("query", "string", required=True),
+        Param("filter", "string"),
+    ),
 )
 _SPEC_TAG_SEARCH = MethodSpec[SearchTagSearchResult](
     "search.tagSearch",
     SearchTagSearchResult,
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
+    params=(
+        Param("query", "string", required=True),
+        Param("filter", "string"),
+        Param("count", "int"),
+    ),
 )
 
 
@@ -44,6 +74,78 @@ class SearchMethods:
 
     def __init__(self, api: API) -> None:
         self._api = api
+
+    async def quick(
+        self,
+        *,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Quick search across users, groups and other objects.
+
+        Wire name ``search.quick``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        The seed lists no parameters; pass query/types/count etc. via extra_params until they are
+        confirmed. Result shape unconfirmed: typed as a JSON object; the real reply may differ.
+
+        Args:
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/search/search.quick
+        """
+        params: dict[str, Any] = {}
+        return await self._api._call(
+            _SPEC_QUICK, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def tag_contents(
+        self,
+        *,
+        query: str,
+        filter: str | NotGiven = NOT_GIVEN,
+        anchor: str | NotGiven = NOT_GIVEN,
+        count: int | NotGiven = NOT_GIVEN,
+        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """List content marked with a hashtag (anchor-paged).
+
+        Wire name ``search.tagContents``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            query: The query parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            filter: The filter parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            anchor: Opaque paging anchor from the previous page's reply. (Type inferred, not
+                confirmed.)
+            count: How many items to return. (Type inferred, not confirmed.)
+            fields: Fields to return, comma-joined on the wire (lower-case names work).
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/search/search.tagContents
+        """
+        params: dict[str, Any] = {
+            "query": query,
+            "filter": filter,
+            "anchor": anchor,
+            "count": count,
+            "fields": fields,
+        }
+        return await self._api._call(
+            _SPEC_TAG_CONTENTS, params, timeout=timeout, extra_params=extra_params
+        )
 
     async def tag_mentions(
         self,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from okru_sdk.api import MethodSpec
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 from ..models.url_get_info_result import UrlGetInfoResult
@@ -24,6 +25,7 @@ _SPEC_GET_INFO = MethodSpec[UrlGetInfoResult](
     UrlGetInfoResult,
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
+    params=(Param("url", "string", required=True),),
 )
 
 

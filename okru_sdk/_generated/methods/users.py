@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from okru_sdk.api import MethodSpec
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
+from ..models.invitable_friends_result import InvitableFriendsResult
 from ..models.user import User
 from ..models.users_get_additional_info_result import UsersGetAdditionalInfoResult
 from ..models.users_get_calls_left_item import UsersGetCallsLeftItem
@@ -22,59 +24,198 @@ if TYPE_CHECKING:
 
 __all__ = ["UsersMethods"]
 
+_SPEC_DELETE_GUESTS = MethodSpec[dict[str, Any]](
+    "users.deleteGuests",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(Param("uids", "list", item="string"),),
+)
 _SPEC_GET_ADDITIONAL_INFO = MethodSpec[UsersGetAdditionalInfoResult](
     "users.getAdditionalInfo",
     UsersGetAdditionalInfoResult,
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
+    params=(Param("uids", "list", item="string", required=True, max_items=100),),
 )
 _SPEC_GET_CALLS_LEFT = MethodSpec[list[UsersGetCallsLeftItem]](
     "users.getCallsLeft",
     list[UsersGetCallsLeftItem],
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
+    params=(
+        Param("uid", "string"),
+        Param("methods", "list", item="string", required=True),
+    ),
 )
 _SPEC_GET_CURRENT_USER = MethodSpec[User](
     "users.getCurrentUser",
     User,
     mode=SessionMode.REQUIRED,
     retry_safe=True,
+    params=(Param("fields", "list", item="string"),),
+)
+_SPEC_GET_GAMES = MethodSpec[dict[str, Any]](
+    "users.getGames",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(),
+)
+_SPEC_GET_GUESTS = MethodSpec[dict[str, Any]](
+    "users.getGuests",
+    dict[str, Any],
+    mode=SessionMode.REQUIRED,
+    retry_safe=True,
+    params=(
+        Param("pagingAnchor", "string"),
+        Param("pagingDirection", "string"),
+        Param("count", "int"),
+        Param("detectTotalCount", "boolean"),
+    ),
+)
+_SPEC_GET_HOLIDAYS = MethodSpec[dict[str, Any]](
+    "users.getHolidays",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(Param("uid", "string"),),
 )
 _SPEC_GET_INFO = MethodSpec[list[User]](
     "users.getInfo",
     list[User],
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
+    params=(
+        Param("uids", "list", item="string", required=True, max_items=100),
+        Param("fields", "list", item="string", required=True),
+        Param("emptyPictures", "boolean"),
+    ),
+)
+_SPEC_GET_INFO_BY = MethodSpec[dict[str, Any]](
+    "users.getInfoBy",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("uid", "string"),
+        Param("fields", "list", item="string"),
+        Param("register_as_guest", "boolean"),
+    ),
+)
+_SPEC_GET_INVITABLE_FRIENDS = MethodSpec[InvitableFriendsResult](
+    "users.getInvitableFriends",
+    InvitableFriendsResult,
+    mode=SessionMode.REQUIRED,
+    retry_safe=True,
+    params=(
+        Param("suggestOnly", "boolean"),
+        Param("app_id", "string"),
+    ),
 )
 _SPEC_GET_LOGGED_IN_USER = MethodSpec[str](
     "users.getLoggedInUser",
     str,
     mode=SessionMode.REQUIRED,
     retry_safe=True,
+    params=(),
+)
+_SPEC_GET_MOBILE_OPERATOR = MethodSpec[dict[str, Any]](
+    "users.getMobileOperator",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(Param("uid", "string"),),
 )
 _SPEC_GET_SETTINGS = MethodSpec[UsersGetSettingsResult](
     "users.getSettings",
     UsersGetSettingsResult,
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
+    params=(Param("uid", "string"),),
 )
 _SPEC_HAS_APP_PERMISSION = MethodSpec[bool](
     "users.hasAppPermission",
     bool,
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
+    params=(
+        Param("uid", "string"),
+        Param("ext_perm", "string", required=True),
+    ),
 )
 _SPEC_IS_APP_USER = MethodSpec[bool](
     "users.isAppUser",
     bool,
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
+    params=(Param("uid", "string"),),
+)
+_SPEC_REMOVE_APP_PERMISSIONS = MethodSpec[bool](
+    "users.removeAppPermissions",
+    bool,
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("uid", "string"),
+        Param("ext_perm", "string", required=True),
+    ),
+)
+_SPEC_SET_SETTINGS = MethodSpec[dict[str, Any]](
+    "users.setSettings",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("smsNotifAdd", "list", item="string"),
+        Param("smsNotifRemove", "list", item="string"),
+        Param("smsNotifStartTime", "string"),
+        Param("smsNotifEndTime", "string"),
+    ),
+)
+_SPEC_SET_STATUS = MethodSpec[bool](
+    "users.setStatus",
+    bool,
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("status", "string"),
+        Param("location", "json"),
+        Param("uid", "string"),
+    ),
 )
 _SPEC_UPDATE_MASK = MethodSpec[int](
     "users.updateMask",
     int,
     mode=SessionMode.OPTIONAL,
     retry_safe=False,
+    params=(
+        Param("uid", "string"),
+        Param("mask", "int"),
+        Param("orUpdate", "boolean"),
+    ),
+)
+_SPEC_UPDATE_MASKS = MethodSpec[dict[str, Any]](
+    "users.updateMasks",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("uids", "list", item="string"),
+        Param("mask", "int"),
+        Param("orUpdate", "boolean"),
+    ),
+)
+_SPEC_UPDATE_MASKS_V2 = MethodSpec[dict[str, Any]](
+    "users.updateMasksV2",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("uids", "list", item="string"),
+        Param("or_mask", "int"),
+        Param("and_mask", "int"),
+    ),
 )
 
 
@@ -88,6 +229,38 @@ class UsersMethods:
 
     def __init__(self, api: API) -> None:
         self._api = api
+
+    async def delete_guests(
+        self,
+        *,
+        uids: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Remove users from the current user's guest list.
+
+        Wire name ``users.deleteGuests``; session optional; scopes: none; confidence low; not
+        retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            uids: User ids. (Type inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/users/users.deleteGuests
+        """
+        params: dict[str, Any] = {
+            "uids": uids,
+        }
+        return await self._api._call(
+            _SPEC_DELETE_GUESTS, params, timeout=timeout, extra_params=extra_params
+        )
 
     async def get_additional_info(
         self,
@@ -180,6 +353,105 @@ class UsersMethods:
             _SPEC_GET_CURRENT_USER, params, timeout=timeout, extra_params=extra_params
         )
 
+    async def get_games(
+        self,
+        *,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """List the games the user plays.
+
+        Wire name ``users.getGames``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ.
+
+        Args:
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/users/users.getGames
+        """
+        params: dict[str, Any] = {}
+        return await self._api._call(
+            _SPEC_GET_GAMES, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_guests(
+        self,
+        *,
+        paging_anchor: str | NotGiven = NOT_GIVEN,
+        paging_direction: str | NotGiven = NOT_GIVEN,
+        count: int | NotGiven = NOT_GIVEN,
+        detect_total_count: bool | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """List the user's recent profile guests (legacy paging).
+
+        Wire name ``users.getGuests``; session required; scopes: none; confidence low.
+
+        Guest list plus paging anchor; Result shape unconfirmed: typed as a JSON object; the real
+        reply may differ.
+
+        Args:
+            paging_anchor: Opaque paging anchor from the previous page's reply (legacy paging). Wire
+                name ``pagingAnchor``.
+            paging_direction: Paging direction relative to the anchor (legacy paging). Wire name
+                ``pagingDirection``. Known values: FORWARD, BACKWARD, AROUND.
+            count: How many items to return (at most 20). Server default: ``10``.
+            detect_total_count: Also return the total number of items. Wire name
+                ``detectTotalCount``. Server default: ``false``.
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/users/users.getGuests
+        """
+        params: dict[str, Any] = {
+            "pagingAnchor": paging_anchor,
+            "pagingDirection": paging_direction,
+            "count": count,
+            "detectTotalCount": detect_total_count,
+        }
+        return await self._api._call(
+            _SPEC_GET_GUESTS, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_holidays(
+        self,
+        *,
+        uid: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """List the holidays a user marked in the profile.
+
+        Wire name ``users.getHolidays``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            uid: Act on behalf of this user id when the call is made without a session. (Type
+                inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/users/users.getHolidays
+        """
+        params: dict[str, Any] = {
+            "uid": uid,
+        }
+        return await self._api._call(
+            _SPEC_GET_HOLIDAYS, params, timeout=timeout, extra_params=extra_params
+        )
+
     async def get_info(
         self,
         *,
@@ -215,6 +487,81 @@ class UsersMethods:
             _SPEC_GET_INFO, params, timeout=timeout, extra_params=extra_params
         )
 
+    async def get_info_by(
+        self,
+        *,
+        uid: str | NotGiven = NOT_GIVEN,
+        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        register_as_guest: bool | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Get a user's info by id, optionally registering the caller as a guest.
+
+        Wire name ``users.getInfoBy``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            uid: Act on behalf of this user id when the call is made without a session. (Type
+                inferred, not confirmed.)
+            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
+                inferred, not confirmed.)
+            register_as_guest: The register_as_guest parameter (meaning not documented yet). (Type
+                inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/users/users.getInfoBy
+        """
+        params: dict[str, Any] = {
+            "uid": uid,
+            "fields": fields,
+            "register_as_guest": register_as_guest,
+        }
+        return await self._api._call(
+            _SPEC_GET_INFO_BY, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_invitable_friends(
+        self,
+        *,
+        suggest_only: bool | NotGiven = NOT_GIVEN,
+        app_id: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> InvitableFriendsResult:
+        """First-party only: list friends the game may invite, with preselect hints.
+
+        Wire name ``users.getInvitableFriends``; session required; scopes: VALUABLE_ACCESS;
+        confidence high.
+
+        Whitelisted; ask api-support@ok.ru. First-party only: whitelisted; write to
+        api-support@ok.ru to have it opened for a game.
+
+        Args:
+            suggest_only: Only friends who already play the game (for suggest-style mechanics). Wire
+                name ``suggestOnly``. (Type inferred, not confirmed.)
+            app_id: The app_id parameter (meaning not given on the page). (Type inferred, not
+                confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/users/users.getInvitableFriends
+        """
+        params: dict[str, Any] = {
+            "suggestOnly": suggest_only,
+            "app_id": app_id,
+        }
+        return await self._api._call(
+            _SPEC_GET_INVITABLE_FRIENDS, params, timeout=timeout, extra_params=extra_params
+        )
+
     async def get_logged_in_user(
         self,
         *,
@@ -235,6 +582,38 @@ class UsersMethods:
         params: dict[str, Any] = {}
         return await self._api._call(
             _SPEC_GET_LOGGED_IN_USER, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def get_mobile_operator(
+        self,
+        *,
+        uid: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Get the mobile operator of the user's phone.
+
+        Wire name ``users.getMobileOperator``; session optional; scopes: none; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            uid: Act on behalf of this user id when the call is made without a session. (Type
+                inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/users/users.getMobileOperator
+        """
+        params: dict[str, Any] = {
+            "uid": uid,
+        }
+        return await self._api._call(
+            _SPEC_GET_MOBILE_OPERATOR, params, timeout=timeout, extra_params=extra_params
         )
 
     async def get_settings(
@@ -321,6 +700,121 @@ class UsersMethods:
             _SPEC_IS_APP_USER, params, timeout=timeout, extra_params=extra_params
         )
 
+    async def remove_app_permissions(
+        self,
+        *,
+        ext_perm: str,
+        uid: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Revoke an extended permission the user granted to the app.
+
+        Wire name ``users.removeAppPermissions``; session optional; scopes: none; confidence low;
+        not retried after a failure (not retry-safe).
+
+        Args:
+            uid: Act on behalf of this user id when the call is made without a session.
+            ext_perm: The ext_perm parameter (meaning not documented yet).
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/users/users.removeAppPermissions
+        """
+        params: dict[str, Any] = {
+            "uid": uid,
+            "ext_perm": ext_perm,
+        }
+        return await self._api._call(
+            _SPEC_REMOVE_APP_PERMISSIONS, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def set_settings(
+        self,
+        *,
+        sms_notif_add: Sequence[str] | NotGiven = NOT_GIVEN,
+        sms_notif_remove: Sequence[str] | NotGiven = NOT_GIVEN,
+        sms_notif_start_time: str | NotGiven = NOT_GIVEN,
+        sms_notif_end_time: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Change the user's SMS-notification settings.
+
+        Wire name ``users.setSettings``; session optional; scopes: none; confidence low; not retried
+        after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            sms_notif_add: The smsNotifAdd parameter (meaning not documented yet). Wire name
+                ``smsNotifAdd``. (Type inferred, not confirmed.)
+            sms_notif_remove: The smsNotifRemove parameter (meaning not documented yet). Wire name
+                ``smsNotifRemove``. (Type inferred, not confirmed.)
+            sms_notif_start_time: HH:MM. Wire name ``smsNotifStartTime``. (Type inferred, not
+                confirmed.)
+            sms_notif_end_time: HH:MM. Wire name ``smsNotifEndTime``. (Type inferred, not
+                confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/users/users.setSettings
+        """
+        params: dict[str, Any] = {
+            "smsNotifAdd": sms_notif_add,
+            "smsNotifRemove": sms_notif_remove,
+            "smsNotifStartTime": sms_notif_start_time,
+            "smsNotifEndTime": sms_notif_end_time,
+        }
+        return await self._api._call(
+            _SPEC_SET_SETTINGS, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def set_status(
+        self,
+        *,
+        status: str | NotGiven = NOT_GIVEN,
+        location: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        uid: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Deprecated: OK.ru has deprecated this method; avoid it in new code.
+
+        Set or clear the user's status text (obsolete).
+
+        Wire name ``users.setStatus``; session optional; scopes: none; confidence low; not retried
+        after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Docs say the method is obsolete and no longer works. The docs say this method no longer
+        works; use mediatopic.post with type USER_STATUS.
+
+        Args:
+            status: Empty resets status.
+            location: JSON geo location.
+            uid: Act on behalf of this user id when the call is made without a session.
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/users/users.setStatus
+        """
+        params: dict[str, Any] = {
+            "status": status,
+            "location": location,
+            "uid": uid,
+        }
+        return await self._api._call(
+            _SPEC_SET_STATUS, params, timeout=timeout, extra_params=extra_params
+        )
+
     async def update_mask(
         self,
         *,
@@ -355,4 +849,87 @@ class UsersMethods:
         }
         return await self._api._call(
             _SPEC_UPDATE_MASK, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def update_masks(
+        self,
+        *,
+        uids: Sequence[str] | NotGiven = NOT_GIVEN,
+        mask: int | NotGiven = NOT_GIVEN,
+        or_update: bool | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Deprecated: OK.ru has deprecated this method; avoid it in new code.
+
+        Set app-defined bit masks on users (for notification filters).
+
+        Wire name ``users.updateMasks``; session optional; scopes: none; confidence low; not retried
+        after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Answers the resulting masks (decimal); Result shape unconfirmed: typed as a JSON object; the
+        real reply may differ. Parameter types are guessed from their names (type_source: inferred);
+        verify before relying on them.
+
+        Args:
+            uids: User ids. (Type inferred, not confirmed.)
+            mask: The mask parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            or_update: The orUpdate parameter (meaning not documented yet). Wire name ``orUpdate``.
+                (Type inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/users/users.updateMasks
+        """
+        params: dict[str, Any] = {
+            "uids": uids,
+            "mask": mask,
+            "orUpdate": or_update,
+        }
+        return await self._api._call(
+            _SPEC_UPDATE_MASKS, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def update_masks_v2(
+        self,
+        *,
+        uids: Sequence[str] | NotGiven = NOT_GIVEN,
+        or_mask: int | NotGiven = NOT_GIVEN,
+        and_mask: int | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Update users' bit masks with OR and AND masks.
+
+        Wire name ``users.updateMasksV2``; session optional; scopes: none; confidence low; not
+        retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Works for users who removed the app too; answers the resulting masks. Result shape
+        unconfirmed: typed as a JSON object; the real reply may differ. Parameter types are guessed
+        from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            uids: User ids. (Type inferred, not confirmed.)
+            or_mask: The or_mask parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            and_mask: The and_mask parameter (meaning not documented yet). (Type inferred, not
+                confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/users/users.updateMasksV2
+        """
+        params: dict[str, Any] = {
+            "uids": uids,
+            "or_mask": or_mask,
+            "and_mask": and_mask,
+        }
+        return await self._api._call(
+            _SPEC_UPDATE_MASKS_V2, params, timeout=timeout, extra_params=extra_params
         )

@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from okru_sdk.api import MethodSpec
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
+from ..models.video_get_result import VideoGetResult
 from ..models.video_upload_url import VideoUploadUrl
 
 if TYPE_CHECKING:
@@ -24,18 +26,78 @@ _SPEC_DELETE = MethodSpec[None](
     None,
     mode=SessionMode.OPTIONAL,
     retry_safe=False,
+    params=(Param("vid", "int", required=True),),
+)
+_SPEC_GET = MethodSpec[VideoGetResult](
+    "video.get",
+    VideoGetResult,
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("vids", "list", item="string", required=True),
+        Param("fields", "list", item="string"),
+    ),
 )
 _SPEC_GET_UPLOAD_URL = MethodSpec[VideoUploadUrl](
     "video.getUploadUrl",
     VideoUploadUrl,
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
+    params=(
+        Param("uid", "string"),
+        Param("gid", "string"),
+        Param("file_name", "string"),
+        Param("attachment_type", "string", enum=("VIDEO", "AUDIO_RECORDING")),
+        Param("file_size", "int"),
+        Param("lat", "float"),
+        Param("lng", "float"),
+        Param("cid", "string"),
+        Param("post_form", "boolean"),
+    ),
+)
+_SPEC_REMOVE_WATCH_LATER = MethodSpec[dict[str, Any]](
+    "video.removeWatchLater",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(Param("vid", "int"),),
+)
+_SPEC_SUBSCRIBE = MethodSpec[dict[str, Any]](
+    "video.subscribe",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(Param("cid", "string"),),
 )
 _SPEC_UPDATE = MethodSpec[None](
     "video.update",
     None,
     mode=SessionMode.OPTIONAL,
     retry_safe=False,
+    params=(
+        Param("uid", "string"),
+        Param("vid", "int", required=True),
+        Param("title", "string"),
+        Param("description", "string"),
+        Param("tags", "list", item="string"),
+        Param("privacy", "string", enum=("PUBLIC", "FRIENDS")),
+        Param("cover_photo_id", "string"),
+        Param("cover_photo_upload_token", "string"),
+        Param("publish", "boolean"),
+        Param("game", "string"),
+        Param("donate", "boolean"),
+        Param("cid", "string"),
+        Param("rec", "boolean"),
+        Param("rec_start", "int"),
+        Param("rec_stop", "int"),
+    ),
+)
+_SPEC_WATCH_LATER = MethodSpec[dict[str, Any]](
+    "video.watchLater",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(Param("vid", "int"),),
 )
 
 
@@ -78,6 +140,37 @@ class VideoMethods:
         return await self._api._call(
             _SPEC_DELETE, params, timeout=timeout, extra_params=extra_params
         )
+
+    async def get(
+        self,
+        *,
+        vids: Sequence[str],
+        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> VideoGetResult:
+        """Get videos by id; poll it to watch upload processing.
+
+        Wire name ``video.get``; session optional; scopes: VIDEO_CONTENT; confidence low.
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Scope assumed like video.getUploadUrl.
+
+        Args:
+            vids: The vids parameter (meaning not documented yet).
+            fields: Fields to return, comma-joined on the wire (lower-case names work).
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/video/video.get
+        """
+        params: dict[str, Any] = {
+            "vids": vids,
+            "fields": fields,
+        }
+        return await self._api._call(_SPEC_GET, params, timeout=timeout, extra_params=extra_params)
 
     async def get_upload_url(
         self,
@@ -132,6 +225,73 @@ class VideoMethods:
         }
         return await self._api._call(
             _SPEC_GET_UPLOAD_URL, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def remove_watch_later(
+        self,
+        *,
+        vid: int | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Deprecated: OK.ru has deprecated this method; avoid it in new code.
+
+        Remove a video from the user's watch-later list (legacy).
+
+        Wire name ``video.removeWatchLater``; session optional; scopes: none; confidence low; not
+        retried after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Dropped from the official docs. Result shape unconfirmed: typed as a JSON object; the real
+        reply may differ. Parameter types are guessed from their names (type_source: inferred);
+        verify before relying on them.
+
+        Args:
+            vid: The vid parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/video/video.removeWatchLater
+        """
+        params: dict[str, Any] = {
+            "vid": vid,
+        }
+        return await self._api._call(
+            _SPEC_REMOVE_WATCH_LATER, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def subscribe(
+        self,
+        *,
+        cid: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Subscribe the user to a video channel.
+
+        Wire name ``video.subscribe``; session optional; scopes: none; confidence low; not retried
+        after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
+        are guessed from their names (type_source: inferred); verify before relying on them.
+
+        Args:
+            cid: The cid parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/video/video.subscribe
+        """
+        params: dict[str, Any] = {
+            "cid": cid,
+        }
+        return await self._api._call(
+            _SPEC_SUBSCRIBE, params, timeout=timeout, extra_params=extra_params
         )
 
     async def update(
@@ -208,4 +368,39 @@ class VideoMethods:
         }
         return await self._api._call(
             _SPEC_UPDATE, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def watch_later(
+        self,
+        *,
+        vid: int | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Deprecated: OK.ru has deprecated this method; avoid it in new code.
+
+        Add a video to the user's watch-later list (legacy).
+
+        Wire name ``video.watchLater``; session optional; scopes: none; confidence low; not retried
+        after a failure (not retry-safe).
+
+        Not confirmed by the sources; optional lets both kinds of call through.
+
+        Dropped from the official docs. Result shape unconfirmed: typed as a JSON object; the real
+        reply may differ. Parameter types are guessed from their names (type_source: inferred);
+        verify before relying on them.
+
+        Args:
+            vid: The vid parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/video/video.watchLater
+        """
+        params: dict[str, Any] = {
+            "vid": vid,
+        }
+        return await self._api._call(
+            _SPEC_WATCH_LATER, params, timeout=timeout, extra_params=extra_params
         )

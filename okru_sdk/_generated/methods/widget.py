@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from okru_sdk.api import MethodSpec
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
@@ -22,12 +23,20 @@ _SPEC_GET_WIDGET_CONTENT = MethodSpec[str](
     str,
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
+    params=(
+        Param("wid", "string", required=True),
+        Param("style", "string"),
+    ),
 )
 _SPEC_GET_WIDGETS = MethodSpec[list[dict[str, Any]]](
     "widget.getWidgets",
     list[dict[str, Any]],
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
+    params=(
+        Param("wids", "list", item="string", required=True),
+        Param("style", "string"),
+    ),
 )
 
 

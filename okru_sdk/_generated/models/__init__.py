@@ -8,18 +8,43 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .album import Album
+    from .app import App
+    from .apps_catalog_nodes import AppsCatalogNodes
+    from .apps_page import AppsPage
     from .apps_send_game_push_result import AppsSendGamePushResult
     from .badges_get_user_active_badge_result import BadgesGetUserActiveBadgeResult
+    from .comment import Comment
+    from .conversation import Conversation
+    from .discussion import Discussion
+    from .discussions_get_comments_result import DiscussionsGetCommentsResult
     from .discussions_get_discussion_likes_result import DiscussionsGetDiscussionLikesResult
+    from .discussions_list import DiscussionsList
+    from .event_counter import EventCounter
     from .friends_get_relatives_v2_result import FriendsGetRelativesV2Result
     from .geo_location import GeoLocation
     from .group import Group
+    from .group_get_stat_topic_result import GroupGetStatTopicResult
     from .group_get_user_groups_by_ids_item import GroupGetUserGroupsByIdsItem
     from .group_get_user_groups_v2_result import GroupGetUserGroupsV2Result
+    from .invitable_friends_result import InvitableFriendsResult
+    from .like_summary import LikeSummary
     from .location import Location
+    from .market_add_catalog_result import MarketAddCatalogResult
+    from .market_add_result import MarketAddResult
+    from .market_catalog import MarketCatalog
+    from .market_catalogs_page import MarketCatalogsPage
+    from .market_product import MarketProduct
+    from .market_products_page import MarketProductsPage
     from .media_block import MediaBlock
     from .media_topic import MediaTopic
+    from .media_topics_result import MediaTopicsResult
+    from .mediatopic_delete_topic_result import MediatopicDeleteTopicResult
     from .mediatopic_get_republished_topic_result import MediatopicGetRepublishedTopicResult
+    from .message import Message
+    from .messages_v2_get_attached_resources_result import MessagesV2GetAttachedResourcesResult
+    from .messages_v2_get_list_result import MessagesV2GetListResult
+    from .messages_v2_get_messages_result import MessagesV2GetMessagesResult
     from .payment_get_vip_status_result import PaymentGetVipStatusResult
     from .photo import Photo
     from .photo_commit_result import PhotoCommitResult
@@ -27,28 +52,58 @@ if TYPE_CHECKING:
     from .photos_get_albums_result import PhotosGetAlbumsResult
     from .photos_get_photo_likes_result import PhotosGetPhotoLikesResult
     from .photos_get_photos_result import PhotosGetPhotosResult
+    from .place import Place
     from .search_tag_mentions_result import SearchTagMentionsResult
     from .search_tag_search_result import SearchTagSearchResult
+    from .success_result import SuccessResult
+    from .uid_list_result import UidListResult
     from .url_get_info_result import UrlGetInfoResult
     from .user import User
     from .users_get_additional_info_result import UsersGetAdditionalInfoResult
     from .users_get_calls_left_item import UsersGetCallsLeftItem
     from .users_get_settings_result import UsersGetSettingsResult
+    from .video import Video
+    from .video_get_result import VideoGetResult
     from .video_upload_url import VideoUploadUrl
 
 __all__ = [
+    "Album",
+    "App",
+    "AppsCatalogNodes",
+    "AppsPage",
     "AppsSendGamePushResult",
     "BadgesGetUserActiveBadgeResult",
+    "Comment",
+    "Conversation",
+    "Discussion",
+    "DiscussionsGetCommentsResult",
     "DiscussionsGetDiscussionLikesResult",
+    "DiscussionsList",
+    "EventCounter",
     "FriendsGetRelativesV2Result",
     "GeoLocation",
     "Group",
+    "GroupGetStatTopicResult",
     "GroupGetUserGroupsByIdsItem",
     "GroupGetUserGroupsV2Result",
+    "InvitableFriendsResult",
+    "LikeSummary",
     "Location",
+    "MarketAddCatalogResult",
+    "MarketAddResult",
+    "MarketCatalog",
+    "MarketCatalogsPage",
+    "MarketProduct",
+    "MarketProductsPage",
     "MediaBlock",
     "MediaTopic",
+    "MediaTopicsResult",
+    "MediatopicDeleteTopicResult",
     "MediatopicGetRepublishedTopicResult",
+    "Message",
+    "MessagesV2GetAttachedResourcesResult",
+    "MessagesV2GetListResult",
+    "MessagesV2GetMessagesResult",
     "PaymentGetVipStatusResult",
     "Photo",
     "PhotoCommitResult",
@@ -56,29 +111,59 @@ __all__ = [
     "PhotosGetAlbumsResult",
     "PhotosGetPhotoLikesResult",
     "PhotosGetPhotosResult",
+    "Place",
     "SearchTagMentionsResult",
     "SearchTagSearchResult",
+    "SuccessResult",
+    "UidListResult",
     "UrlGetInfoResult",
     "User",
     "UsersGetAdditionalInfoResult",
     "UsersGetCallsLeftItem",
     "UsersGetSettingsResult",
+    "Video",
+    "VideoGetResult",
     "VideoUploadUrl",
 ]
 
 _MODULES = {
+    "Album": "album",
+    "App": "app",
+    "AppsCatalogNodes": "apps_catalog_nodes",
+    "AppsPage": "apps_page",
     "AppsSendGamePushResult": "apps_send_game_push_result",
     "BadgesGetUserActiveBadgeResult": "badges_get_user_active_badge_result",
+    "Comment": "comment",
+    "Conversation": "conversation",
+    "Discussion": "discussion",
+    "DiscussionsGetCommentsResult": "discussions_get_comments_result",
     "DiscussionsGetDiscussionLikesResult": "discussions_get_discussion_likes_result",
+    "DiscussionsList": "discussions_list",
+    "EventCounter": "event_counter",
     "FriendsGetRelativesV2Result": "friends_get_relatives_v2_result",
     "GeoLocation": "geo_location",
     "Group": "group",
+    "GroupGetStatTopicResult": "group_get_stat_topic_result",
     "GroupGetUserGroupsByIdsItem": "group_get_user_groups_by_ids_item",
     "GroupGetUserGroupsV2Result": "group_get_user_groups_v2_result",
+    "InvitableFriendsResult": "invitable_friends_result",
+    "LikeSummary": "like_summary",
     "Location": "location",
+    "MarketAddCatalogResult": "market_add_catalog_result",
+    "MarketAddResult": "market_add_result",
+    "MarketCatalog": "market_catalog",
+    "MarketCatalogsPage": "market_catalogs_page",
+    "MarketProduct": "market_product",
+    "MarketProductsPage": "market_products_page",
     "MediaBlock": "media_block",
     "MediaTopic": "media_topic",
+    "MediaTopicsResult": "media_topics_result",
+    "MediatopicDeleteTopicResult": "mediatopic_delete_topic_result",
     "MediatopicGetRepublishedTopicResult": "mediatopic_get_republished_topic_result",
+    "Message": "message",
+    "MessagesV2GetAttachedResourcesResult": "messages_v2_get_attached_resources_result",
+    "MessagesV2GetListResult": "messages_v2_get_list_result",
+    "MessagesV2GetMessagesResult": "messages_v2_get_messages_result",
     "PaymentGetVipStatusResult": "payment_get_vip_status_result",
     "Photo": "photo",
     "PhotoCommitResult": "photo_commit_result",
@@ -86,13 +171,18 @@ _MODULES = {
     "PhotosGetAlbumsResult": "photos_get_albums_result",
     "PhotosGetPhotoLikesResult": "photos_get_photo_likes_result",
     "PhotosGetPhotosResult": "photos_get_photos_result",
+    "Place": "place",
     "SearchTagMentionsResult": "search_tag_mentions_result",
     "SearchTagSearchResult": "search_tag_search_result",
+    "SuccessResult": "success_result",
+    "UidListResult": "uid_list_result",
     "UrlGetInfoResult": "url_get_info_result",
     "User": "user",
     "UsersGetAdditionalInfoResult": "users_get_additional_info_result",
     "UsersGetCallsLeftItem": "users_get_calls_left_item",
     "UsersGetSettingsResult": "users_get_settings_result",
+    "Video": "video",
+    "VideoGetResult": "video_get_result",
     "VideoUploadUrl": "video_upload_url",
 }
 

@@ -4,11 +4,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field
 
 from okru_sdk._base_model import OkModel
+
+from .album import Album
 
 
 class PhotosGetAlbumsResult(OkModel):
@@ -16,6 +16,6 @@ class PhotosGetAlbumsResult(OkModel):
     What photos.getAlbums returns.
     """
 
-    albums: list[dict[str, Any]] | None = Field(None, description="list of album objects")
+    albums: list[Album] | None = None
     has_more: bool | None = Field(None, alias="hasMore", description="assumed")
     paging_anchor: str | None = Field(None, alias="pagingAnchor", description="assumed")

@@ -7,6 +7,6 @@ from __future__ import annotations
 from . import errors as errors
 
 #: sha256 of the catalogue files this code was generated from
-CATALOGUE_SHA256 = "5ccad754c0bff01e2b3dff9996300cd50b44c1502609c0f08707fb777f33af9f"
+CATALOGUE_SHA256 = "a8aac3c53e1cb1a9e3deb6c76854bf1bf3f49e55ec9ac1222611048e124a5ee0"
 #: number of catalogued methods
-METHOD_COUNT = 4
+METHOD_COUNT = 5

@@ -4,43 +4,90 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal, NamedTuple
 
-__all__ = ["METHODS", "MethodFacts"]
+__all__ = ["METHODS", "MethodFacts", "ParamFacts"]
+
+
+class ParamFacts(NamedTuple):
+    """One declared parameter, as the emulator checks it on the wire."""
+
+    name: str
+    #: string, int, float, boolean, json or list
+    kind: str
+    #: the item kind of a list, else ``None``
+    item: str | None
+    required: bool
+    #: allowed values (of each item, for a list); ``None`` when any value goes
+    enum: tuple[str, ...] | None
+    max_items: int | None
 
 
 class MethodFacts(NamedTuple):
-    """Session mode, required wire params and an example result of one method."""
+    """Session mode, parameters and an example result (as JSON text) of one method."""
 
     session: Literal["required", "optional", "prohibited"]
     required_params: tuple[str, ...]
-    example: Any
+    example_json: str
     signed: bool
+    params: tuple[ParamFacts, ...]
+
+    @property
+    def example(self) -> Any:
+        """A fresh copy of the example result (``None`` for an empty reply)."""
+        return json.loads(self.example_json)
 
 
 METHODS: dict[str, MethodFacts] = {
     "people.find": MethodFacts(
         session="optional",
         required_params=("query",),
-        example=[{"uid": "1"}],
+        example_json='[{"uid":"1"}]',
         signed=True,
+        params=(
+            ParamFacts("query", "string", None, True, None, None),
+            ParamFacts("from", "int", None, False, None, None),
+            ParamFacts("sortOrder", "string", None, False, ("ASC", "DESC"), None),
+            ParamFacts("ids", "list", "int", False, None, 100),
+            ParamFacts("filter", "json", None, False, None, None),
+        ),
     ),
     "people.getProfile": MethodFacts(
         session="required",
         required_params=(),
-        example={"uid": "1", "totalCount": 2},
+        example_json='{"uid":"1","totalCount":2}',
         signed=True,
+        params=(ParamFacts("fields", "list", "string", False, None, None),),
+    ),
+    "people.listTags": MethodFacts(
+        session="required",
+        required_params=("tags",),
+        example_json='["SPORT"]',
+        signed=True,
+        params=(
+            ParamFacts("tags", "list", "string", True, ("SPORT", "MUSIC"), 2),
+            ParamFacts("photo_fields", "list", "string", False, None, None),
+            ParamFacts("since", "string", None, False, None, None),
+            ParamFacts("weight", "float", None, False, None, None),
+            ParamFacts("rules", "list", "json", False, None, None),
+        ),
     ),
     "postsV2.publish": MethodFacts(
         session="optional",
         required_params=("text",),
-        example="12345",
+        example_json='"12345"',
         signed=True,
+        params=(
+            ParamFacts("text", "string", None, True, None, None),
+            ParamFacts("hidden", "boolean", None, False, None, None),
+        ),
     ),
     "postsV2.remove": MethodFacts(
         session="prohibited",
         required_params=("id",),
-        example=None,
+        example_json="null",
         signed=True,
+        params=(ParamFacts("id", "string", None, True, None, None),),
     ),
 }

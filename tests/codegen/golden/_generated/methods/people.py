@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from okru_sdk.api import MethodSpec
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 from ..models.profile import Profile
@@ -24,12 +25,33 @@ _SPEC_FIND = MethodSpec[list[Profile]](
     list[Profile],
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
+    params=(
+        Param("query", "string", required=True),
+        Param("from", "int"),
+        Param("sortOrder", "string", enum=("ASC", "DESC")),
+        Param("ids", "list", item="int", max_items=100),
+        Param("filter", "json"),
+    ),
 )
 _SPEC_GET_PROFILE = MethodSpec[Profile](
     "people.getProfile",
     Profile,
     mode=SessionMode.REQUIRED,
     retry_safe=True,
+    params=(Param("fields", "list", item="string"),),
+)
+_SPEC_LIST_TAGS = MethodSpec[list[str]](
+    "people.listTags",
+    list[str],
+    mode=SessionMode.REQUIRED,
+    retry_safe=True,
+    params=(
+        Param("tags", "list", item="string", required=True, enum=("SPORT", "MUSIC"), max_items=2),
+        Param("photo_fields", "list", item="string"),
+        Param("since", "string"),
+        Param("weight", "float"),
+        Param("rules", "list", item="json"),
+    ),
 )
 
 
@@ -107,4 +129,47 @@ class PeopleMethods:
         }
         return await self._api._call(
             _SPEC_GET_PROFILE, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def list_tags(
+        self,
+        *,
+        tags: Sequence[Literal["SPORT", "MUSIC"]],
+        photo_fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        since: str | NotGiven = NOT_GIVEN,
+        weight: float | NotGiven = NOT_GIVEN,
+        rules: Sequence[Mapping[str, Any]] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> list[str]:
+        """Warning: first-party only. OK.ru allows this method for its own and whitelisted apps;
+        other apps get an error.
+
+        Deprecated: OK.ru has deprecated this method; avoid it in new code.
+
+        List tags of profiles; only for first-party apps, and deprecated.
+
+        Wire name ``people.listTags``; session required; scopes: none; confidence high.
+
+        Args:
+            tags: Which tags. At most 2 items.
+            photo_fields: Photo fields (any string goes). Known values: photo.ID, photo.PIC50X50.
+            since: Since when. (Type inferred, not confirmed.)
+            weight: A weight.
+            rules: Rules as JSON objects.
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/people/people.listTags
+        """
+        params: dict[str, Any] = {
+            "tags": tags,
+            "photo_fields": photo_fields,
+            "since": since,
+            "weight": weight,
+            "rules": rules,
+        }
+        return await self._api._call(
+            _SPEC_LIST_TAGS, params, timeout=timeout, extra_params=extra_params
         )

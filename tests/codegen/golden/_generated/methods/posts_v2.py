@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from okru_sdk.api import MethodSpec
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
@@ -22,12 +23,17 @@ _SPEC_PUBLISH = MethodSpec[str](
     str,
     mode=SessionMode.OPTIONAL,
     retry_safe=False,
+    params=(
+        Param("text", "string", required=True),
+        Param("hidden", "boolean"),
+    ),
 )
 _SPEC_REMOVE = MethodSpec[None](
     "postsV2.remove",
     None,
     mode=SessionMode.PROHIBITED,
     retry_safe=False,
+    params=(Param("id", "string", required=True),),
 )
 
 
