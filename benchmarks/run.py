@@ -551,9 +551,8 @@ def render(
     add("Written by `benchmarks/run.py` (`make bench`); see `benchmarks/README.md` for the cases.")
     add("")
     add(f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")
-    add(
-        f"- machine: {cpu_model()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
-    )
+    system = f"{platform.system()} {platform.release()}"
+    add(f"- machine: {cpu_model()}, {os.cpu_count()} cores, {system}")
     add(f"- Python: {platform.python_implementation()} {platform.python_version()}")
     add("- packages: " + ", ".join(f"{k} {v}" for k, v in versions().items()))
     add(
@@ -638,7 +637,8 @@ def render(
     add("")
     add(
         f"{models['modules']:.0f} modules under `okru_sdk/_generated/models`, "
-        f"{models['models']:.0f} model classes; fresh processes, after `import okru_sdk`; times from a run "
+        f"{models['models']:.0f} model classes; fresh processes, after `import okru_sdk`; "
+        "times from a run "
         "without tracemalloc, memory from a second run with it."
     )
     add("")

@@ -98,7 +98,7 @@ class APIError(OkError):
         raw_code = payload.get("error_code")
         try:
             code = int(raw_code)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             code = 1  # UNKNOWN: the body was an error without a usable code
         msg = payload.get("error_msg")
         return APIError.for_code(code)(

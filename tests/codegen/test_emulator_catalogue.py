@@ -29,7 +29,9 @@ def _error(params: dict[str, str], *declared: ParamFacts) -> str:
 
 def test_enum_values_are_checked_per_item() -> None:
     check_declared_params({"tags": "SPORT,MUSIC", "order": "DESC"}, (TAGS, ORDER))
-    assert _error({"tags": "SPORT,CHESS"}, TAGS) == "PARAM : Invalid value 'CHESS' of parameter tags"
+    assert (
+        _error({"tags": "SPORT,CHESS"}, TAGS) == "PARAM : Invalid value 'CHESS' of parameter tags"
+    )
     assert _error({"order": "UP"}, ORDER) == "PARAM : Invalid value 'UP' of parameter order"
 
 
