@@ -254,6 +254,9 @@ class FaultInjector:
         self._closed = False
         #: every fault that fired, in order
         self.fired: list[FiredFault] = []
+        #: fault names fired per ``call_id`` request parameter (OK.ru's sequence
+        #: number), so a client can tell which of its calls met which faults
+        self.fired_by_call: dict[str, list[str]] = {}
 
     def add(
         self, fault: Fault, *, method: str | None = None, times: int | None = None
@@ -351,6 +354,9 @@ class FaultInjector:
         if is_api:
             record.method = method
         self.fired.append(FiredFault(method, fault.name))
+        call_id = record.params.get("call_id")
+        if call_id is not None:
+            self.fired_by_call.setdefault(call_id, []).append(fault.name)
 
         if fault.kind == "hang":
             await self._wait(rule, None, hang=True)
