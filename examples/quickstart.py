@@ -46,8 +46,8 @@ async def show(label: str, session: TokenSession) -> None:
     """Print the current user as seen through one session."""
     async with session:
         api = API(session)
-        me = await api.call("users.getCurrentUser", fields=["uid", "name", "locale"])
-        print(f"{label:<24} {session.circuit.value:<14} uid={me['uid']} name={me['name']}")
+        me = await api.users.get_current_user(fields=["uid", "name", "locale"])
+        print(f"{label:<24} {session.circuit.value:<14} uid={me.uid} name={me.name}")
 
 
 async def against_emulator() -> None:
