@@ -222,8 +222,7 @@ async def profile(args: argparse.Namespace, info: dict[str, object]) -> None:
         prof = cProfile.Profile()
         cpu0 = time.process_time()
         prof.enable()
-        for _ in range(args.calls):
-            await call()
+        await run_calls(call, args.calls, args.inflight)
         prof.disable()
         cpu = time.process_time() - cpu0
         stats = pstats.Stats(prof)
@@ -253,6 +252,7 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--payload", choices=("one", "list"), default="one")
     parser.add_argument("--case", choices=("a", "a'", "b", "c", "d"), default="c")
+    parser.add_argument("--inflight", type=int, default=1, help="calls in flight (cProfile)")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--callers", help="also print the callers of functions matching this")
     parser.add_argument("--pyinstrument", action="store_true")

@@ -50,7 +50,7 @@ class MethodSpec(Generic[T]):
         adapter = self._adapter
         if adapter is None:
             adapter = self._adapter = TypeAdapter(self.result_type)
-        if self.result_type is None and not body.strip():
+        if self.result_type is None and (not body or body.isspace()):
             return None  # type: ignore[return-value]  # T is None here
         try:
             return adapter.validate_json(body)
@@ -114,7 +114,7 @@ class API(GeneratedGroups):
             timeout=None if timeout is NOT_GIVEN else timeout,
             retry_safe=known[1] if known else False,
         )
-        if not body.strip():
+        if not body or body.isspace():
             return None
         try:
             return json.loads(body)

@@ -36,10 +36,14 @@ _json_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _is_json_like(value: object) -> bool:
-    return isinstance(value, Mapping) or (
-        isinstance(value, (list, tuple))
-        and any(isinstance(v, (Mapping, list, tuple)) for v in value)
-    )
+    # Plain items are ruled out before the (slower) ABC check for mappings.
+    if isinstance(value, (list, tuple)):
+        return any(
+            isinstance(v, (dict, list, tuple))
+            or (not isinstance(v, (str, int, float)) and isinstance(v, Mapping))
+            for v in value
+        )
+    return isinstance(value, Mapping)
 
 
 def encode_value(value: Any) -> str:

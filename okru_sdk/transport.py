@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import quote_plus
 
 import aiohttp
 from multidict import CIMultiDictProxy
@@ -19,7 +20,16 @@ from .errors import RequestTimeout, TransportError
 if TYPE_CHECKING:
     from aiolimiter import AsyncLimiter
 
-__all__ = ["HttpReply", "HttpTransport"]
+__all__ = ["HttpReply", "HttpTransport", "encode_form"]
+
+#: A dict ``data=`` costs ~100 µs a call in aiohttp (payload-registry misses,
+#: a FormData with a multipart writer, then urlencode); the body is built here.
+_FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def encode_form(data: Mapping[str, str]) -> bytes:
+    """The ``application/x-www-form-urlencoded`` body of ready wire strings (UTF-8)."""
+    return "&".join(f"{quote_plus(k)}={quote_plus(v)}" for k, v in data.items()).encode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,13 +100,15 @@ class HttpTransport:
         so no URL with credentials in its query ever reaches an exception.
         """
         seconds = self.timeout if timeout is None else timeout
+        body = None if data is None else encode_form(data)
         if self._limiter is not None:
             await self._limiter.acquire()
         try:
             async with self._client().request(
                 http_method,
                 url,
-                data=data,
+                data=body,
+                headers=None if body is None else _FORM_HEADERS,
                 params=params,
                 cookies=cookies,
                 allow_redirects=False,

@@ -11,6 +11,7 @@ is never fetched.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 from typing_extensions import Unpack
@@ -19,9 +20,11 @@ from ..errors import AuthError
 from ..signing import Circuit
 from ..transport import HttpReply
 from .base import TokenSession
-from .dialog import Form, page_text, parse_forms
 from .oauth import join_scope, new_state, parse_expires_in
 from .settings import SessionSettings
+
+if TYPE_CHECKING:
+    from .dialog import Form
 
 __all__ = ["ImplicitClientSession", "ImplicitServerSession", "ImplicitSession"]
 
@@ -56,6 +59,9 @@ class ImplicitSession(TokenSession):
         self.redirect_uri = redirect_uri or f"{self.api_url}/blank.html"
 
     async def authorize(self) -> None:
+        # The HTML parser is loaded only by sessions that walk the dialog.
+        from .dialog import page_text, parse_forms
+
         state = new_state()
         authorize = f"{self.connect_url}/oauth/authorize"
         query = {
