@@ -35,7 +35,7 @@ clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
 
 # The generated folders; check-generated fails on any difference or stray file.
-GENERATED := okru_sdk/_generated docs/catalogue.md tests/codegen/golden
+GENERATED := okru_sdk/_generated docs/catalogue.md tests/codegen/golden tests/contract
 
 generate: $(STAMP)
 	$(BIN)/python -m codegen
