@@ -7,6 +7,6 @@ from __future__ import annotations
 from . import errors as errors
 
 #: sha256 of the catalogue files this code was generated from
-CATALOGUE_SHA256 = "893541bea79a5bd01e0503d3cd643084e720664dca46f89db725ef70fa68d06b"
+CATALOGUE_SHA256 = "94b04ab672d8334b0bc38446fc90eff779a3b055c5718507ac17c7127d99ad29"
 #: number of catalogued methods
 METHOD_COUNT = 193

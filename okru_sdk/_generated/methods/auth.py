@@ -67,7 +67,10 @@ class AuthMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Internal/first-party login by user name + password (not for third-party apps); returns
+        """Warning: first-party only. OK.ru allows this method for its own and whitelisted apps;
+        other apps get an error.
+
+        Internal/first-party login by user name + password (not for third-party apps); returns
         session_key/session_secret_key/auth_token/api_server/uid.
 
         Wire name ``auth.login``; session prohibited; scopes: none; confidence low; not retried
@@ -104,7 +107,10 @@ class AuthMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """First-party only: refresh a session from an auth_token.
+        """Warning: first-party only. OK.ru allows this method for its own and whitelisted apps;
+        other apps get an error.
+
+        Refresh a session from an auth_token.
 
         Wire name ``auth.loginByToken``; session prohibited; scopes: none; confidence low; not
         retried after a failure (not retry-safe).

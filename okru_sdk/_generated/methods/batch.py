@@ -88,7 +88,10 @@ class BatchMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """First-party only: run several calls at once (mobile-client variant).
+        """Warning: first-party only. OK.ru allows this method for its own and whitelisted apps;
+        other apps get an error.
+
+        Run several calls at once (mobile-client variant).
 
         Wire name ``batch.executeV2``; session optional; scopes: none; confidence low; not retried
         after a failure (not retry-safe).

@@ -151,7 +151,10 @@ class MessagesV2Methods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """First-party only: delete a conversation.
+        """Warning: first-party only. OK.ru allows this method for its own and whitelisted apps;
+        other apps get an error.
+
+        Delete a conversation.
 
         Wire name ``messagesV2.delete``; session optional; scopes: none; confidence low; not retried
         after a failure (not retry-safe).
@@ -184,7 +187,10 @@ class MessagesV2Methods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """First-party only: delete messages.
+        """Warning: first-party only. OK.ru allows this method for its own and whitelisted apps;
+        other apps get an error.
+
+        Delete messages.
 
         Wire name ``messagesV2.deleteMessages``; session optional; scopes: none; confidence low; not
         retried after a failure (not retry-safe).
@@ -220,7 +226,10 @@ class MessagesV2Methods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """First-party only: edit a sent message.
+        """Warning: first-party only. OK.ru allows this method for its own and whitelisted apps;
+        other apps get an error.
+
+        Edit a sent message.
 
         Wire name ``messagesV2.edit``; session optional; scopes: none; confidence low; not retried
         after a failure (not retry-safe).
@@ -255,7 +264,10 @@ class MessagesV2Methods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> MessagesV2GetAttachedResourcesResult:
-        """First-party only: resolve message attachment ids to media URLs.
+        """Warning: first-party only. OK.ru allows this method for its own and whitelisted apps;
+        other apps get an error.
+
+        Resolve message attachment ids to media URLs.
 
         Wire name ``messagesV2.getAttachedResources``; session optional; scopes: none; confidence
         low.
@@ -289,7 +301,10 @@ class MessagesV2Methods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> MessagesV2GetListResult:
-        """First-party only: list the user's conversations.
+        """Warning: first-party only. OK.ru allows this method for its own and whitelisted apps;
+        other apps get an error.
+
+        List the user's conversations.
 
         Wire name ``messagesV2.getList``; session required; scopes: none; confidence low.
 
@@ -325,7 +340,10 @@ class MessagesV2Methods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> MessagesV2GetMessagesResult:
-        """First-party only: page messages of a conversation (fields required).
+        """Warning: first-party only. OK.ru allows this method for its own and whitelisted apps;
+        other apps get an error.
+
+        Page messages of a conversation (fields required).
 
         Wire name ``messagesV2.getMessages``; session required; scopes: none; confidence low.
 
@@ -370,7 +388,10 @@ class MessagesV2Methods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """First-party only: send a message to a conversation.
+        """Warning: first-party only. OK.ru allows this method for its own and whitelisted apps;
+        other apps get an error.
+
+        Send a message to a conversation.
 
         Wire name ``messagesV2.send``; session required; scopes: none; confidence low; not retried
         after a failure (not retry-safe).

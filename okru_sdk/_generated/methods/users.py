@@ -535,7 +535,10 @@ class UsersMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> InvitableFriendsResult:
-        """First-party only: list friends the game may invite, with preselect hints.
+        """Warning: first-party only. OK.ru allows this method for its own and whitelisted apps;
+        other apps get an error.
+
+        List friends the game may invite, with preselect hints.
 
         Wire name ``users.getInvitableFriends``; session required; scopes: VALUABLE_ACCESS;
         confidence high.
