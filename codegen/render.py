@@ -335,6 +335,7 @@ def generate(catalogue: Catalogue, package: Path, docs: Path, contract: Path | N
             group=group,
             methods=methods,
             model_imports=imports,
+            object_module=catalogue.object_module,
         )
     render("groups.py.j2", package / "groups.py", groups=catalogue.groups)
     family_class = {f.name: f.class_name for f in catalogue.families}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 
 __all__ = ["SCALARS", "TypeExpr", "TypeSyntaxError", "parse_type"]
 
@@ -67,6 +68,15 @@ class TypeExpr:
         if self.kind == "object":
             raise TypeSyntaxError(f"object type {self.name!r} cannot be a parameter type")
         return SCALARS[self.name][0]
+
+    def lazy_result(self, module_of: Callable[[str], str]) -> str:
+        """An expression that builds this result type, importing its models when run."""
+        if self.kind == "list":
+            assert self.item is not None
+            return f"list_of({self.item.lazy_result(module_of)})"
+        if self.kind == "object":
+            return f'load_model("{module_of(self.name)}", "{self.name}")'
+        return SCALARS[self.name][1]
 
     def result_annotation(self) -> str:
         """The annotation of a result of this type."""

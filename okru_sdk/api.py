@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import importlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
+# The models' base class is built at import: it loads pydantic's model machinery
+# now (as any pydantic user's import does) instead of on the first typed call.
+from ._base_model import OkModel as _OkModel  # noqa: F401
 from ._generated.groups import GeneratedGroups
 from .encoding import NOT_GIVEN, NotGiven
 from .errors import ResponseDecodeError
 from .params import Param, check_params
 from .sessions.base import SessionMode, TokenSession
 
-__all__ = ["API", "MethodSpec"]
+__all__ = ["API", "MethodSpec", "list_of", "load_model"]
 
 T = TypeVar("T")
 
@@ -26,13 +30,14 @@ class MethodSpec(Generic[T]):
     adapter for the result is built on the first call, not at import.
     """
 
-    __slots__ = ("_adapter", "mode", "name", "params", "result_type", "retry_safe")
+    __slots__ = ("_adapter", "_factory", "mode", "name", "params", "result_type", "retry_safe")
 
     def __init__(
         self,
         name: str,
-        result_type: Any,
+        result_type: Any = None,
         *,
+        result_factory: Callable[[], Any] | None = None,
         mode: SessionMode = SessionMode.OPTIONAL,
         retry_safe: bool = True,
         params: tuple[Param, ...] = (),
@@ -40,7 +45,9 @@ class MethodSpec(Generic[T]):
         self.name = name
         #: declared parameters, checked before a call is sent
         self.params = params
+        #: the declared result type; with ``result_factory`` it is known after the first call
         self.result_type = result_type
+        self._factory = result_factory
         self.mode = mode
         self.retry_safe = retry_safe
         self._adapter: TypeAdapter[T] | None = None
@@ -49,6 +56,8 @@ class MethodSpec(Generic[T]):
         """Validate the raw reply into the declared result type."""
         adapter = self._adapter
         if adapter is None:
+            if self._factory is not None:
+                self.result_type, self._factory = self._factory(), None
             adapter = self._adapter = TypeAdapter(self.result_type)
         if self.result_type is None and (not body or body.isspace()):
             return None  # type: ignore[return-value]  # T is None here
@@ -65,6 +74,16 @@ class MethodSpec(Generic[T]):
 
     def __repr__(self) -> str:
         return f"MethodSpec({self.name!r}, mode={self.mode.value})"
+
+
+def load_model(module: str, name: str) -> Any:
+    """A generated model class, importing its module on first use."""
+    return getattr(importlib.import_module(f"okru_sdk._generated.models.{module}"), name)
+
+
+def list_of(item: Any) -> Any:
+    """``list[item]`` for a type known only at run time."""
+    return list[item]
 
 
 _INDEX: dict[str, tuple[str, bool]] | None = None

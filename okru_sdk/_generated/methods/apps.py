@@ -8,18 +8,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from okru_sdk.api import MethodSpec
+from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
-from ..models.apps_catalog_nodes import AppsCatalogNodes
-from ..models.apps_page import AppsPage
-from ..models.apps_send_game_push_result import AppsSendGamePushResult
-from ..models.success_result import SuccessResult
-
 if TYPE_CHECKING:
     from okru_sdk.api import API
+
+    from ..models.apps_catalog_nodes import AppsCatalogNodes
+    from ..models.apps_page import AppsPage
+    from ..models.apps_send_game_push_result import AppsSendGamePushResult
+    from ..models.success_result import SuccessResult
 
 __all__ = ["AppsMethods"]
 
@@ -37,9 +37,10 @@ _SPEC_GET_APP_PROMO_INFO = MethodSpec[dict[str, Any]](
     retry_safe=True,
     params=(),
 )
-_SPEC_GET_PLATFORM_CATALOG_NODE_TOP = MethodSpec[AppsPage](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_PLATFORM_CATALOG_NODE_TOP: MethodSpec[AppsPage] = MethodSpec(
     "apps.getPlatformCatalogNodeTop",
-    AppsPage,
+    result_factory=lambda: load_model("apps_page", "AppsPage"),
     mode=SessionMode.REQUIRED,
     retry_safe=True,
     params=(
@@ -49,9 +50,10 @@ _SPEC_GET_PLATFORM_CATALOG_NODE_TOP = MethodSpec[AppsPage](
         Param("node", "string", required=True),
     ),
 )
-_SPEC_GET_PLATFORM_CATALOG_NODES_TOP = MethodSpec[AppsCatalogNodes](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_PLATFORM_CATALOG_NODES_TOP: MethodSpec[AppsCatalogNodes] = MethodSpec(
     "apps.getPlatformCatalogNodesTop",
-    AppsCatalogNodes,
+    result_factory=lambda: load_model("apps_catalog_nodes", "AppsCatalogNodes"),
     mode=SessionMode.REQUIRED,
     retry_safe=True,
     params=(
@@ -59,9 +61,10 @@ _SPEC_GET_PLATFORM_CATALOG_NODES_TOP = MethodSpec[AppsCatalogNodes](
         Param("count", "int"),
     ),
 )
-_SPEC_GET_PLATFORM_NEW = MethodSpec[AppsPage](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_PLATFORM_NEW: MethodSpec[AppsPage] = MethodSpec(
     "apps.getPlatformNew",
-    AppsPage,
+    result_factory=lambda: load_model("apps_page", "AppsPage"),
     mode=SessionMode.REQUIRED,
     retry_safe=True,
     params=(
@@ -70,9 +73,10 @@ _SPEC_GET_PLATFORM_NEW = MethodSpec[AppsPage](
         Param("count", "int"),
     ),
 )
-_SPEC_GET_PLATFORM_TOP = MethodSpec[AppsPage](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_PLATFORM_TOP: MethodSpec[AppsPage] = MethodSpec(
     "apps.getPlatformTop",
-    AppsPage,
+    result_factory=lambda: load_model("apps_page", "AppsPage"),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(
@@ -95,9 +99,10 @@ _SPEC_REMOVE_APP_PROMO_INFO = MethodSpec[dict[str, Any]](
     retry_safe=False,
     params=(),
 )
-_SPEC_SEND_GAME_PUSH = MethodSpec[AppsSendGamePushResult](
+# The models load on the first call of the method, not with the group.
+_SPEC_SEND_GAME_PUSH: MethodSpec[AppsSendGamePushResult] = MethodSpec(
     "apps.sendGamePush",
-    AppsSendGamePushResult,
+    result_factory=lambda: load_model("apps_send_game_push_result", "AppsSendGamePushResult"),
     mode=SessionMode.PROHIBITED,
     retry_safe=False,
     params=(
@@ -107,9 +112,10 @@ _SPEC_SEND_GAME_PUSH = MethodSpec[AppsSendGamePushResult](
         Param("hash", "string"),
     ),
 )
-_SPEC_SET_APP_PROMO_INFO = MethodSpec[SuccessResult](
+# The models load on the first call of the method, not with the group.
+_SPEC_SET_APP_PROMO_INFO: MethodSpec[SuccessResult] = MethodSpec(
     "apps.setAppPromoInfo",
-    SuccessResult,
+    result_factory=lambda: load_model("success_result", "SuccessResult"),
     mode=SessionMode.PROHIBITED,
     retry_safe=False,
     params=(
@@ -120,9 +126,10 @@ _SPEC_SET_APP_PROMO_INFO = MethodSpec[SuccessResult](
         Param("image304x128", "string", required=True),
     ),
 )
-_SPEC_SET_VIP_OFFER_STATUS = MethodSpec[SuccessResult](
+# The models load on the first call of the method, not with the group.
+_SPEC_SET_VIP_OFFER_STATUS: MethodSpec[SuccessResult] = MethodSpec(
     "apps.setVipOfferStatus",
-    SuccessResult,
+    result_factory=lambda: load_model("success_result", "SuccessResult"),
     mode=SessionMode.REQUIRED,
     retry_safe=False,
     params=(
@@ -130,9 +137,10 @@ _SPEC_SET_VIP_OFFER_STATUS = MethodSpec[SuccessResult](
         Param("given", "boolean"),
     ),
 )
-_SPEC_SET_VIP_OFFERS = MethodSpec[SuccessResult](
+# The models load on the first call of the method, not with the group.
+_SPEC_SET_VIP_OFFERS: MethodSpec[SuccessResult] = MethodSpec(
     "apps.setVipOffers",
-    SuccessResult,
+    result_factory=lambda: load_model("success_result", "SuccessResult"),
     mode=SessionMode.PROHIBITED,
     retry_safe=False,
     params=(Param("names", "list", item="string", max_items=5),),

@@ -8,21 +8,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from okru_sdk.api import MethodSpec
+from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
-from ..models.badges_get_user_active_badge_result import BadgesGetUserActiveBadgeResult
-
 if TYPE_CHECKING:
     from okru_sdk.api import API
 
+    from ..models.badges_get_user_active_badge_result import BadgesGetUserActiveBadgeResult
+
 __all__ = ["BadgesMethods"]
 
-_SPEC_GET_USER_ACTIVE_BADGE = MethodSpec[BadgesGetUserActiveBadgeResult](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_USER_ACTIVE_BADGE: MethodSpec[BadgesGetUserActiveBadgeResult] = MethodSpec(
     "badges.getUserActiveBadge",
-    BadgesGetUserActiveBadgeResult,
+    result_factory=lambda: load_model(
+        "badges_get_user_active_badge_result", "BadgesGetUserActiveBadgeResult"
+    ),
     mode=SessionMode.REQUIRED,
     retry_safe=True,
     params=(Param("uid", "string"),),

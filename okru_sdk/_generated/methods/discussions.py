@@ -8,18 +8,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from okru_sdk.api import MethodSpec
+from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
-from ..models.comment import Comment
-from ..models.discussions_get_comments_result import DiscussionsGetCommentsResult
-from ..models.discussions_get_discussion_likes_result import DiscussionsGetDiscussionLikesResult
-from ..models.discussions_list import DiscussionsList
-
 if TYPE_CHECKING:
     from okru_sdk.api import API
+
+    from ..models.comment import Comment
+    from ..models.discussions_get_comments_result import DiscussionsGetCommentsResult
+    from ..models.discussions_get_discussion_likes_result import DiscussionsGetDiscussionLikesResult
+    from ..models.discussions_list import DiscussionsList
 
 __all__ = ["DiscussionsMethods"]
 
@@ -136,9 +136,10 @@ _SPEC_GET_ATTACHED_RESOURCES = MethodSpec[dict[str, Any]](
         Param("fields", "list", item="string"),
     ),
 )
-_SPEC_GET_COMMENT = MethodSpec[Comment](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_COMMENT: MethodSpec[Comment] = MethodSpec(
     "discussions.getComment",
-    Comment,
+    result_factory=lambda: load_model("comment", "Comment"),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(
@@ -165,9 +166,12 @@ _SPEC_GET_COMMENT_LIKES = MethodSpec[dict[str, Any]](
         Param("fields", "list", item="string"),
     ),
 )
-_SPEC_GET_COMMENTS = MethodSpec[DiscussionsGetCommentsResult](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_COMMENTS: MethodSpec[DiscussionsGetCommentsResult] = MethodSpec(
     "discussions.getComments",
-    DiscussionsGetCommentsResult,
+    result_factory=lambda: load_model(
+        "discussions_get_comments_result", "DiscussionsGetCommentsResult"
+    ),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(
@@ -205,9 +209,12 @@ _SPEC_GET_DISCUSSION_COMMENTS_COUNT = MethodSpec[dict[str, Any]](
         Param("entityType", "string"),
     ),
 )
-_SPEC_GET_DISCUSSION_LIKES = MethodSpec[DiscussionsGetDiscussionLikesResult](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_DISCUSSION_LIKES: MethodSpec[DiscussionsGetDiscussionLikesResult] = MethodSpec(
     "discussions.getDiscussionLikes",
-    DiscussionsGetDiscussionLikesResult,
+    result_factory=lambda: load_model(
+        "discussions_get_discussion_likes_result", "DiscussionsGetDiscussionLikesResult"
+    ),
     mode=SessionMode.REQUIRED,
     retry_safe=True,
     params=(
@@ -244,16 +251,18 @@ _SPEC_GET_DISCUSSIONS = MethodSpec[dict[str, Any]](
         Param("count", "int"),
     ),
 )
-_SPEC_GET_DISCUSSIONS_NEWS = MethodSpec[DiscussionsList](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_DISCUSSIONS_NEWS: MethodSpec[DiscussionsList] = MethodSpec(
     "discussions.getDiscussionsNews",
-    DiscussionsList,
+    result_factory=lambda: load_model("discussions_list", "DiscussionsList"),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(Param("version", "int"),),
 )
-_SPEC_GET_LIST = MethodSpec[DiscussionsList](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_LIST: MethodSpec[DiscussionsList] = MethodSpec(
     "discussions.getList",
-    DiscussionsList,
+    result_factory=lambda: load_model("discussions_list", "DiscussionsList"),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(

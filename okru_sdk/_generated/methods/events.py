@@ -8,21 +8,22 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from okru_sdk.api import MethodSpec
+from okru_sdk.api import MethodSpec, list_of, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
-from ..models.event_counter import EventCounter
-
 if TYPE_CHECKING:
     from okru_sdk.api import API
 
+    from ..models.event_counter import EventCounter
+
 __all__ = ["EventsMethods"]
 
-_SPEC_GET = MethodSpec[list[EventCounter]](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET: MethodSpec[list[EventCounter]] = MethodSpec(
     "events.get",
-    list[EventCounter],
+    result_factory=lambda: list_of(load_model("event_counter", "EventCounter")),
     mode=SessionMode.REQUIRED,
     retry_safe=True,
     params=(

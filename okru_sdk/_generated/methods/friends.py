@@ -8,16 +8,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from okru_sdk.api import MethodSpec
+from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
-from ..models.friends_get_relatives_v2_result import FriendsGetRelativesV2Result
-from ..models.uid_list_result import UidListResult
-
 if TYPE_CHECKING:
     from okru_sdk.api import API
+
+    from ..models.friends_get_relatives_v2_result import FriendsGetRelativesV2Result
+    from ..models.uid_list_result import UidListResult
 
 __all__ = ["FriendsMethods"]
 
@@ -53,16 +53,18 @@ _SPEC_GET = MethodSpec[list[str]](
         Param("sort_type", "string", enum=("PRESENT",)),
     ),
 )
-_SPEC_GET_APP_USERS = MethodSpec[UidListResult](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_APP_USERS: MethodSpec[UidListResult] = MethodSpec(
     "friends.getAppUsers",
-    UidListResult,
+    result_factory=lambda: load_model("uid_list_result", "UidListResult"),
     mode=SessionMode.REQUIRED,
     retry_safe=True,
     params=(Param("uid", "string"),),
 )
-_SPEC_GET_APP_USERS_ONLINE = MethodSpec[UidListResult](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_APP_USERS_ONLINE: MethodSpec[UidListResult] = MethodSpec(
     "friends.getAppUsersOnline",
-    UidListResult,
+    result_factory=lambda: load_model("uid_list_result", "UidListResult"),
     mode=SessionMode.REQUIRED,
     retry_safe=True,
     params=(Param("platforms", "list", item="string"),),
@@ -118,9 +120,12 @@ _SPEC_GET_RELATIVES = MethodSpec[dict[str, Any]](
         Param("reltypes", "list", item="string"),
     ),
 )
-_SPEC_GET_RELATIVES_V2 = MethodSpec[FriendsGetRelativesV2Result](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_RELATIVES_V2: MethodSpec[FriendsGetRelativesV2Result] = MethodSpec(
     "friends.getRelativesV2",
-    FriendsGetRelativesV2Result,
+    result_factory=lambda: load_model(
+        "friends_get_relatives_v2_result", "FriendsGetRelativesV2Result"
+    ),
     mode=SessionMode.REQUIRED,
     retry_safe=True,
     params=(

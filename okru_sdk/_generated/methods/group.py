@@ -8,18 +8,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from okru_sdk.api import MethodSpec
+from okru_sdk.api import MethodSpec, list_of, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
-from ..models.group import Group
-from ..models.group_get_stat_topic_result import GroupGetStatTopicResult
-from ..models.group_get_user_groups_by_ids_item import GroupGetUserGroupsByIdsItem
-from ..models.group_get_user_groups_v2_result import GroupGetUserGroupsV2Result
-
 if TYPE_CHECKING:
     from okru_sdk.api import API
+
+    from ..models.group import Group
+    from ..models.group_get_stat_topic_result import GroupGetStatTopicResult
+    from ..models.group_get_user_groups_by_ids_item import GroupGetUserGroupsByIdsItem
+    from ..models.group_get_user_groups_v2_result import GroupGetUserGroupsV2Result
 
 __all__ = ["GroupMethods"]
 
@@ -47,9 +47,10 @@ _SPEC_GET_FRIEND_MEMBERS_V2 = MethodSpec[dict[str, Any]](
         Param("fields", "list", item="string"),
     ),
 )
-_SPEC_GET_INFO = MethodSpec[list[Group]](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_INFO: MethodSpec[list[Group]] = MethodSpec(
     "group.getInfo",
-    list[Group],
+    result_factory=lambda: list_of(load_model("group", "Group")),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(
@@ -94,9 +95,10 @@ _SPEC_GET_STAT_PEOPLE = MethodSpec[dict[str, Any]](
         Param("fields", "list", item="string"),
     ),
 )
-_SPEC_GET_STAT_TOPIC = MethodSpec[GroupGetStatTopicResult](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_STAT_TOPIC: MethodSpec[GroupGetStatTopicResult] = MethodSpec(
     "group.getStatTopic",
-    GroupGetStatTopicResult,
+    result_factory=lambda: load_model("group_get_stat_topic_result", "GroupGetStatTopicResult"),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(
@@ -130,9 +132,12 @@ _SPEC_GET_STAT_TRENDS = MethodSpec[dict[str, Any]](
         Param("fields", "list", item="string"),
     ),
 )
-_SPEC_GET_USER_GROUPS_BY_IDS = MethodSpec[list[GroupGetUserGroupsByIdsItem]](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_USER_GROUPS_BY_IDS: MethodSpec[list[GroupGetUserGroupsByIdsItem]] = MethodSpec(
     "group.getUserGroupsByIds",
-    list[GroupGetUserGroupsByIdsItem],
+    result_factory=lambda: list_of(
+        load_model("group_get_user_groups_by_ids_item", "GroupGetUserGroupsByIdsItem")
+    ),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(
@@ -140,9 +145,12 @@ _SPEC_GET_USER_GROUPS_BY_IDS = MethodSpec[list[GroupGetUserGroupsByIdsItem]](
         Param("uids", "list", item="string", required=True, max_items=100),
     ),
 )
-_SPEC_GET_USER_GROUPS_V2 = MethodSpec[GroupGetUserGroupsV2Result](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_USER_GROUPS_V2: MethodSpec[GroupGetUserGroupsV2Result] = MethodSpec(
     "group.getUserGroupsV2",
-    GroupGetUserGroupsV2Result,
+    result_factory=lambda: load_model(
+        "group_get_user_groups_v2_result", "GroupGetUserGroupsV2Result"
+    ),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(

@@ -8,21 +8,22 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from okru_sdk.api import MethodSpec
+from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
-from ..models.like_summary import LikeSummary
-
 if TYPE_CHECKING:
     from okru_sdk.api import API
 
+    from ..models.like_summary import LikeSummary
+
 __all__ = ["LikeMethods"]
 
-_SPEC_GET_SUMMARY = MethodSpec[LikeSummary](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_SUMMARY: MethodSpec[LikeSummary] = MethodSpec(
     "like.getSummary",
-    LikeSummary,
+    result_factory=lambda: load_model("like_summary", "LikeSummary"),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(
@@ -30,9 +31,10 @@ _SPEC_GET_SUMMARY = MethodSpec[LikeSummary](
         Param("fields", "list", item="string"),
     ),
 )
-_SPEC_LIKE = MethodSpec[LikeSummary](
+# The models load on the first call of the method, not with the group.
+_SPEC_LIKE: MethodSpec[LikeSummary] = MethodSpec(
     "like.like",
-    LikeSummary,
+    result_factory=lambda: load_model("like_summary", "LikeSummary"),
     mode=SessionMode.OPTIONAL,
     retry_safe=False,
     params=(
@@ -41,9 +43,10 @@ _SPEC_LIKE = MethodSpec[LikeSummary](
         Param("impression_id", "string"),
     ),
 )
-_SPEC_UNLIKE = MethodSpec[LikeSummary](
+# The models load on the first call of the method, not with the group.
+_SPEC_UNLIKE: MethodSpec[LikeSummary] = MethodSpec(
     "like.unlike",
-    LikeSummary,
+    result_factory=lambda: load_model("like_summary", "LikeSummary"),
     mode=SessionMode.OPTIONAL,
     retry_safe=False,
     params=(

@@ -8,25 +8,26 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from okru_sdk.api import MethodSpec
+from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
-from ..models.market_add_catalog_result import MarketAddCatalogResult
-from ..models.market_add_result import MarketAddResult
-from ..models.market_catalogs_page import MarketCatalogsPage
-from ..models.market_products_page import MarketProductsPage
-from ..models.success_result import SuccessResult
-
 if TYPE_CHECKING:
     from okru_sdk.api import API
 
+    from ..models.market_add_catalog_result import MarketAddCatalogResult
+    from ..models.market_add_result import MarketAddResult
+    from ..models.market_catalogs_page import MarketCatalogsPage
+    from ..models.market_products_page import MarketProductsPage
+    from ..models.success_result import SuccessResult
+
 __all__ = ["MarketMethods"]
 
-_SPEC_ADD = MethodSpec[MarketAddResult](
+# The models load on the first call of the method, not with the group.
+_SPEC_ADD: MethodSpec[MarketAddResult] = MethodSpec(
     "market.add",
-    MarketAddResult,
+    result_factory=lambda: load_model("market_add_result", "MarketAddResult"),
     mode=SessionMode.OPTIONAL,
     retry_safe=False,
     params=(
@@ -37,9 +38,10 @@ _SPEC_ADD = MethodSpec[MarketAddResult](
         Param("devices", "list", item="string"),
     ),
 )
-_SPEC_ADD_CATALOG = MethodSpec[MarketAddCatalogResult](
+# The models load on the first call of the method, not with the group.
+_SPEC_ADD_CATALOG: MethodSpec[MarketAddCatalogResult] = MethodSpec(
     "market.addCatalog",
-    MarketAddCatalogResult,
+    result_factory=lambda: load_model("market_add_catalog_result", "MarketAddCatalogResult"),
     mode=SessionMode.REQUIRED,
     retry_safe=False,
     params=(
@@ -91,9 +93,10 @@ _SPEC_EDIT_CATALOG = MethodSpec[dict[str, Any]](
         Param("admin_restricted", "boolean"),
     ),
 )
-_SPEC_GET_BY_CATALOG = MethodSpec[MarketProductsPage](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_BY_CATALOG: MethodSpec[MarketProductsPage] = MethodSpec(
     "market.getByCatalog",
-    MarketProductsPage,
+    result_factory=lambda: load_model("market_products_page", "MarketProductsPage"),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(
@@ -105,9 +108,10 @@ _SPEC_GET_BY_CATALOG = MethodSpec[MarketProductsPage](
         Param("fields", "list", item="string"),
     ),
 )
-_SPEC_GET_BY_IDS = MethodSpec[MarketProductsPage](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_BY_IDS: MethodSpec[MarketProductsPage] = MethodSpec(
     "market.getByIds",
-    MarketProductsPage,
+    result_factory=lambda: load_model("market_products_page", "MarketProductsPage"),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(
@@ -115,9 +119,10 @@ _SPEC_GET_BY_IDS = MethodSpec[MarketProductsPage](
         Param("fields", "list", item="string"),
     ),
 )
-_SPEC_GET_CATALOGS_BY_GROUP = MethodSpec[MarketCatalogsPage](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_CATALOGS_BY_GROUP: MethodSpec[MarketCatalogsPage] = MethodSpec(
     "market.getCatalogsByGroup",
-    MarketCatalogsPage,
+    result_factory=lambda: load_model("market_catalogs_page", "MarketCatalogsPage"),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(
@@ -128,9 +133,10 @@ _SPEC_GET_CATALOGS_BY_GROUP = MethodSpec[MarketCatalogsPage](
         Param("fields", "list", item="string"),
     ),
 )
-_SPEC_GET_CATALOGS_BY_IDS = MethodSpec[MarketCatalogsPage](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_CATALOGS_BY_IDS: MethodSpec[MarketCatalogsPage] = MethodSpec(
     "market.getCatalogsByIds",
-    MarketCatalogsPage,
+    result_factory=lambda: load_model("market_catalogs_page", "MarketCatalogsPage"),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(
@@ -139,9 +145,10 @@ _SPEC_GET_CATALOGS_BY_IDS = MethodSpec[MarketCatalogsPage](
         Param("fields", "list", item="string"),
     ),
 )
-_SPEC_GET_PRODUCTS = MethodSpec[MarketProductsPage](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_PRODUCTS: MethodSpec[MarketProductsPage] = MethodSpec(
     "market.getProducts",
-    MarketProductsPage,
+    result_factory=lambda: load_model("market_products_page", "MarketProductsPage"),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(
@@ -153,9 +160,10 @@ _SPEC_GET_PRODUCTS = MethodSpec[MarketProductsPage](
         Param("fields", "list", item="string"),
     ),
 )
-_SPEC_PIN = MethodSpec[SuccessResult](
+# The models load on the first call of the method, not with the group.
+_SPEC_PIN: MethodSpec[SuccessResult] = MethodSpec(
     "market.pin",
-    SuccessResult,
+    result_factory=lambda: load_model("success_result", "SuccessResult"),
     mode=SessionMode.REQUIRED,
     retry_safe=False,
     params=(

@@ -8,30 +8,34 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from okru_sdk.api import MethodSpec
+from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
-from ..models.media_topics_result import MediaTopicsResult
-from ..models.mediatopic_delete_topic_result import MediatopicDeleteTopicResult
-from ..models.mediatopic_get_republished_topic_result import MediatopicGetRepublishedTopicResult
-
 if TYPE_CHECKING:
     from okru_sdk.api import API
 
+    from ..models.media_topics_result import MediaTopicsResult
+    from ..models.mediatopic_delete_topic_result import MediatopicDeleteTopicResult
+    from ..models.mediatopic_get_republished_topic_result import MediatopicGetRepublishedTopicResult
+
 __all__ = ["MediatopicMethods"]
 
-_SPEC_DELETE_TOPIC = MethodSpec[MediatopicDeleteTopicResult](
+# The models load on the first call of the method, not with the group.
+_SPEC_DELETE_TOPIC: MethodSpec[MediatopicDeleteTopicResult] = MethodSpec(
     "mediatopic.deleteTopic",
-    MediatopicDeleteTopicResult,
+    result_factory=lambda: load_model(
+        "mediatopic_delete_topic_result", "MediatopicDeleteTopicResult"
+    ),
     mode=SessionMode.OPTIONAL,
     retry_safe=False,
     params=(Param("delete_id", "string", required=True),),
 )
-_SPEC_GET_BY_IDS = MethodSpec[MediaTopicsResult](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_BY_IDS: MethodSpec[MediaTopicsResult] = MethodSpec(
     "mediatopic.getByIds",
-    MediaTopicsResult,
+    result_factory=lambda: load_model("media_topics_result", "MediaTopicsResult"),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(
@@ -55,9 +59,12 @@ _SPEC_GET_POLL_ANSWER_VOTERS = MethodSpec[dict[str, Any]](
         Param("fields", "list", item="string"),
     ),
 )
-_SPEC_GET_REPUBLISHED_TOPIC = MethodSpec[MediatopicGetRepublishedTopicResult](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_REPUBLISHED_TOPIC: MethodSpec[MediatopicGetRepublishedTopicResult] = MethodSpec(
     "mediatopic.getRepublishedTopic",
-    MediatopicGetRepublishedTopicResult,
+    result_factory=lambda: load_model(
+        "mediatopic_get_republished_topic_result", "MediatopicGetRepublishedTopicResult"
+    ),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(Param("topic_id", "string", required=True),),

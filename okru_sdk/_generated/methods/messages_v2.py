@@ -8,17 +8,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from okru_sdk.api import MethodSpec
+from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
-from ..models.messages_v2_get_attached_resources_result import MessagesV2GetAttachedResourcesResult
-from ..models.messages_v2_get_list_result import MessagesV2GetListResult
-from ..models.messages_v2_get_messages_result import MessagesV2GetMessagesResult
-
 if TYPE_CHECKING:
     from okru_sdk.api import API
+
+    from ..models.messages_v2_get_attached_resources_result import (
+        MessagesV2GetAttachedResourcesResult,
+    )
+    from ..models.messages_v2_get_list_result import MessagesV2GetListResult
+    from ..models.messages_v2_get_messages_result import MessagesV2GetMessagesResult
 
 __all__ = ["MessagesV2Methods"]
 
@@ -50,9 +52,12 @@ _SPEC_EDIT = MethodSpec[dict[str, Any]](
         Param("text", "string", required=True),
     ),
 )
-_SPEC_GET_ATTACHED_RESOURCES = MethodSpec[MessagesV2GetAttachedResourcesResult](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_ATTACHED_RESOURCES: MethodSpec[MessagesV2GetAttachedResourcesResult] = MethodSpec(
     "messagesV2.getAttachedResources",
-    MessagesV2GetAttachedResourcesResult,
+    result_factory=lambda: load_model(
+        "messages_v2_get_attached_resources_result", "MessagesV2GetAttachedResourcesResult"
+    ),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(
@@ -60,9 +65,10 @@ _SPEC_GET_ATTACHED_RESOURCES = MethodSpec[MessagesV2GetAttachedResourcesResult](
         Param("fields", "list", item="string"),
     ),
 )
-_SPEC_GET_LIST = MethodSpec[MessagesV2GetListResult](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_LIST: MethodSpec[MessagesV2GetListResult] = MethodSpec(
     "messagesV2.getList",
-    MessagesV2GetListResult,
+    result_factory=lambda: load_model("messages_v2_get_list_result", "MessagesV2GetListResult"),
     mode=SessionMode.REQUIRED,
     retry_safe=True,
     params=(
@@ -70,9 +76,12 @@ _SPEC_GET_LIST = MethodSpec[MessagesV2GetListResult](
         Param("count", "int"),
     ),
 )
-_SPEC_GET_MESSAGES = MethodSpec[MessagesV2GetMessagesResult](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_MESSAGES: MethodSpec[MessagesV2GetMessagesResult] = MethodSpec(
     "messagesV2.getMessages",
-    MessagesV2GetMessagesResult,
+    result_factory=lambda: load_model(
+        "messages_v2_get_messages_result", "MessagesV2GetMessagesResult"
+    ),
     mode=SessionMode.REQUIRED,
     retry_safe=True,
     params=(

@@ -8,20 +8,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from okru_sdk.api import MethodSpec
+from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.sessions.base import SessionMode
-
-from ..models.photo_upload_url import PhotoUploadUrl
 
 if TYPE_CHECKING:
     from okru_sdk.api import API
 
+    from ..models.photo_upload_url import PhotoUploadUrl
+
 __all__ = ["MomentsMethods"]
 
-_SPEC_GET_UPLOAD_URL = MethodSpec[PhotoUploadUrl](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_UPLOAD_URL: MethodSpec[PhotoUploadUrl] = MethodSpec(
     "moments.getUploadUrl",
-    PhotoUploadUrl,
+    result_factory=lambda: load_model("photo_upload_url", "PhotoUploadUrl"),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(),

@@ -8,14 +8,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from okru_sdk.api import MethodSpec
+from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.sessions.base import SessionMode
 
-from ..models.payment_get_vip_status_result import PaymentGetVipStatusResult
-
 if TYPE_CHECKING:
     from okru_sdk.api import API
+
+    from ..models.payment_get_vip_status_result import PaymentGetVipStatusResult
 
 __all__ = ["PaymentMethods"]
 
@@ -33,9 +33,10 @@ _SPEC_GET_USER_ACCOUNT_BONUS_BALANCE = MethodSpec[dict[str, Any]](
     retry_safe=True,
     params=(),
 )
-_SPEC_GET_VIP_STATUS = MethodSpec[PaymentGetVipStatusResult](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_VIP_STATUS: MethodSpec[PaymentGetVipStatusResult] = MethodSpec(
     "payment.getVipStatus",
-    PaymentGetVipStatusResult,
+    result_factory=lambda: load_model("payment_get_vip_status_result", "PaymentGetVipStatusResult"),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(),

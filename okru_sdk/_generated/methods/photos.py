@@ -8,17 +8,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from okru_sdk.api import MethodSpec
+from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
-from ..models.photos_get_albums_result import PhotosGetAlbumsResult
-from ..models.photos_get_photo_likes_result import PhotosGetPhotoLikesResult
-from ..models.photos_get_photos_result import PhotosGetPhotosResult
-
 if TYPE_CHECKING:
     from okru_sdk.api import API
+
+    from ..models.photos_get_albums_result import PhotosGetAlbumsResult
+    from ..models.photos_get_photo_likes_result import PhotosGetPhotoLikesResult
+    from ..models.photos_get_photos_result import PhotosGetPhotosResult
 
 __all__ = ["PhotosMethods"]
 
@@ -137,9 +137,10 @@ _SPEC_GET_ALBUM_LIKES = MethodSpec[dict[str, Any]](
         Param("fields", "list", item="string"),
     ),
 )
-_SPEC_GET_ALBUMS = MethodSpec[PhotosGetAlbumsResult](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_ALBUMS: MethodSpec[PhotosGetAlbumsResult] = MethodSpec(
     "photos.getAlbums",
-    PhotosGetAlbumsResult,
+    result_factory=lambda: load_model("photos_get_albums_result", "PhotosGetAlbumsResult"),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(
@@ -180,9 +181,10 @@ _SPEC_GET_PHOTO_INFO = MethodSpec[dict[str, Any]](
         Param("fields", "list", item="string"),
     ),
 )
-_SPEC_GET_PHOTO_LIKES = MethodSpec[PhotosGetPhotoLikesResult](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_PHOTO_LIKES: MethodSpec[PhotosGetPhotoLikesResult] = MethodSpec(
     "photos.getPhotoLikes",
-    PhotosGetPhotoLikesResult,
+    result_factory=lambda: load_model("photos_get_photo_likes_result", "PhotosGetPhotoLikesResult"),
     mode=SessionMode.REQUIRED,
     retry_safe=True,
     params=(
@@ -206,9 +208,10 @@ _SPEC_GET_PHOTO_MARKS = MethodSpec[dict[str, Any]](
         Param("detectTotalCount", "boolean"),
     ),
 )
-_SPEC_GET_PHOTOS = MethodSpec[PhotosGetPhotosResult](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_PHOTOS: MethodSpec[PhotosGetPhotosResult] = MethodSpec(
     "photos.getPhotos",
-    PhotosGetPhotosResult,
+    result_factory=lambda: load_model("photos_get_photos_result", "PhotosGetPhotosResult"),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(

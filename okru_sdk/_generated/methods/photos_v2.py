@@ -8,22 +8,23 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from okru_sdk.api import MethodSpec
+from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
-from ..models.photo_commit_result import PhotoCommitResult
-from ..models.photo_upload_url import PhotoUploadUrl
-
 if TYPE_CHECKING:
     from okru_sdk.api import API
 
+    from ..models.photo_commit_result import PhotoCommitResult
+    from ..models.photo_upload_url import PhotoUploadUrl
+
 __all__ = ["PhotosV2Methods"]
 
-_SPEC_COMMIT = MethodSpec[PhotoCommitResult](
+# The models load on the first call of the method, not with the group.
+_SPEC_COMMIT: MethodSpec[PhotoCommitResult] = MethodSpec(
     "photosV2.commit",
-    PhotoCommitResult,
+    result_factory=lambda: load_model("photo_commit_result", "PhotoCommitResult"),
     mode=SessionMode.OPTIONAL,
     retry_safe=False,
     params=(
@@ -33,9 +34,10 @@ _SPEC_COMMIT = MethodSpec[PhotoCommitResult](
         Param("photos", "list", item="json"),
     ),
 )
-_SPEC_GET_UPLOAD_URL = MethodSpec[PhotoUploadUrl](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_UPLOAD_URL: MethodSpec[PhotoUploadUrl] = MethodSpec(
     "photosV2.getUploadUrl",
-    PhotoUploadUrl,
+    result_factory=lambda: load_model("photo_upload_url", "PhotoUploadUrl"),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(

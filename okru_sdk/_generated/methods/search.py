@@ -8,16 +8,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from okru_sdk.api import MethodSpec
+from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
-from ..models.search_tag_mentions_result import SearchTagMentionsResult
-from ..models.search_tag_search_result import SearchTagSearchResult
-
 if TYPE_CHECKING:
     from okru_sdk.api import API
+
+    from ..models.search_tag_mentions_result import SearchTagMentionsResult
+    from ..models.search_tag_search_result import SearchTagSearchResult
 
 __all__ = ["SearchMethods"]
 
@@ -41,9 +41,10 @@ _SPEC_TAG_CONTENTS = MethodSpec[dict[str, Any]](
         Param("fields", "list", item="string"),
     ),
 )
-_SPEC_TAG_MENTIONS = MethodSpec[SearchTagMentionsResult](
+# The models load on the first call of the method, not with the group.
+_SPEC_TAG_MENTIONS: MethodSpec[SearchTagMentionsResult] = MethodSpec(
     "search.tagMentions",
-    SearchTagMentionsResult,
+    result_factory=lambda: load_model("search_tag_mentions_result", "SearchTagMentionsResult"),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(
@@ -51,9 +52,10 @@ _SPEC_TAG_MENTIONS = MethodSpec[SearchTagMentionsResult](
         Param("filter", "string"),
     ),
 )
-_SPEC_TAG_SEARCH = MethodSpec[SearchTagSearchResult](
+# The models load on the first call of the method, not with the group.
+_SPEC_TAG_SEARCH: MethodSpec[SearchTagSearchResult] = MethodSpec(
     "search.tagSearch",
-    SearchTagSearchResult,
+    result_factory=lambda: load_model("search_tag_search_result", "SearchTagSearchResult"),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(

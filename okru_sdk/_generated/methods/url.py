@@ -8,21 +8,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from okru_sdk.api import MethodSpec
+from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
-from ..models.url_get_info_result import UrlGetInfoResult
-
 if TYPE_CHECKING:
     from okru_sdk.api import API
 
+    from ..models.url_get_info_result import UrlGetInfoResult
+
 __all__ = ["UrlMethods"]
 
-_SPEC_GET_INFO = MethodSpec[UrlGetInfoResult](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_INFO: MethodSpec[UrlGetInfoResult] = MethodSpec(
     "url.getInfo",
-    UrlGetInfoResult,
+    result_factory=lambda: load_model("url_get_info_result", "UrlGetInfoResult"),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(Param("url", "string", required=True),),

@@ -8,19 +8,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from okru_sdk.api import MethodSpec
+from okru_sdk.api import MethodSpec, list_of, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
-from ..models.invitable_friends_result import InvitableFriendsResult
-from ..models.user import User
-from ..models.users_get_additional_info_result import UsersGetAdditionalInfoResult
-from ..models.users_get_calls_left_item import UsersGetCallsLeftItem
-from ..models.users_get_settings_result import UsersGetSettingsResult
-
 if TYPE_CHECKING:
     from okru_sdk.api import API
+
+    from ..models.invitable_friends_result import InvitableFriendsResult
+    from ..models.user import User
+    from ..models.users_get_additional_info_result import UsersGetAdditionalInfoResult
+    from ..models.users_get_calls_left_item import UsersGetCallsLeftItem
+    from ..models.users_get_settings_result import UsersGetSettingsResult
 
 __all__ = ["UsersMethods"]
 
@@ -31,16 +31,22 @@ _SPEC_DELETE_GUESTS = MethodSpec[dict[str, Any]](
     retry_safe=False,
     params=(Param("uids", "list", item="string"),),
 )
-_SPEC_GET_ADDITIONAL_INFO = MethodSpec[UsersGetAdditionalInfoResult](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_ADDITIONAL_INFO: MethodSpec[UsersGetAdditionalInfoResult] = MethodSpec(
     "users.getAdditionalInfo",
-    UsersGetAdditionalInfoResult,
+    result_factory=lambda: load_model(
+        "users_get_additional_info_result", "UsersGetAdditionalInfoResult"
+    ),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(Param("uids", "list", item="string", required=True, max_items=100),),
 )
-_SPEC_GET_CALLS_LEFT = MethodSpec[list[UsersGetCallsLeftItem]](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_CALLS_LEFT: MethodSpec[list[UsersGetCallsLeftItem]] = MethodSpec(
     "users.getCallsLeft",
-    list[UsersGetCallsLeftItem],
+    result_factory=lambda: list_of(
+        load_model("users_get_calls_left_item", "UsersGetCallsLeftItem")
+    ),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(
@@ -48,9 +54,10 @@ _SPEC_GET_CALLS_LEFT = MethodSpec[list[UsersGetCallsLeftItem]](
         Param("methods", "list", item="string", required=True),
     ),
 )
-_SPEC_GET_CURRENT_USER = MethodSpec[User](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_CURRENT_USER: MethodSpec[User] = MethodSpec(
     "users.getCurrentUser",
-    User,
+    result_factory=lambda: load_model("user", "User"),
     mode=SessionMode.REQUIRED,
     retry_safe=True,
     params=(Param("fields", "list", item="string"),),
@@ -81,9 +88,10 @@ _SPEC_GET_HOLIDAYS = MethodSpec[dict[str, Any]](
     retry_safe=True,
     params=(Param("uid", "string"),),
 )
-_SPEC_GET_INFO = MethodSpec[list[User]](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_INFO: MethodSpec[list[User]] = MethodSpec(
     "users.getInfo",
-    list[User],
+    result_factory=lambda: list_of(load_model("user", "User")),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(
@@ -103,9 +111,10 @@ _SPEC_GET_INFO_BY = MethodSpec[dict[str, Any]](
         Param("register_as_guest", "boolean"),
     ),
 )
-_SPEC_GET_INVITABLE_FRIENDS = MethodSpec[InvitableFriendsResult](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_INVITABLE_FRIENDS: MethodSpec[InvitableFriendsResult] = MethodSpec(
     "users.getInvitableFriends",
-    InvitableFriendsResult,
+    result_factory=lambda: load_model("invitable_friends_result", "InvitableFriendsResult"),
     mode=SessionMode.REQUIRED,
     retry_safe=True,
     params=(
@@ -127,9 +136,10 @@ _SPEC_GET_MOBILE_OPERATOR = MethodSpec[dict[str, Any]](
     retry_safe=True,
     params=(Param("uid", "string"),),
 )
-_SPEC_GET_SETTINGS = MethodSpec[UsersGetSettingsResult](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_SETTINGS: MethodSpec[UsersGetSettingsResult] = MethodSpec(
     "users.getSettings",
-    UsersGetSettingsResult,
+    result_factory=lambda: load_model("users_get_settings_result", "UsersGetSettingsResult"),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(Param("uid", "string"),),

@@ -8,16 +8,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from okru_sdk.api import MethodSpec
+from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
-from ..models.video_get_result import VideoGetResult
-from ..models.video_upload_url import VideoUploadUrl
-
 if TYPE_CHECKING:
     from okru_sdk.api import API
+
+    from ..models.video_get_result import VideoGetResult
+    from ..models.video_upload_url import VideoUploadUrl
 
 __all__ = ["VideoMethods"]
 
@@ -28,9 +28,10 @@ _SPEC_DELETE = MethodSpec[None](
     retry_safe=False,
     params=(Param("vid", "int", required=True),),
 )
-_SPEC_GET = MethodSpec[VideoGetResult](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET: MethodSpec[VideoGetResult] = MethodSpec(
     "video.get",
-    VideoGetResult,
+    result_factory=lambda: load_model("video_get_result", "VideoGetResult"),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(
@@ -38,9 +39,10 @@ _SPEC_GET = MethodSpec[VideoGetResult](
         Param("fields", "list", item="string"),
     ),
 )
-_SPEC_GET_UPLOAD_URL = MethodSpec[VideoUploadUrl](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_UPLOAD_URL: MethodSpec[VideoUploadUrl] = MethodSpec(
     "video.getUploadUrl",
-    VideoUploadUrl,
+    result_factory=lambda: load_model("video_upload_url", "VideoUploadUrl"),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(

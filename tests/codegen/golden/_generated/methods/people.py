@@ -8,21 +8,22 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from okru_sdk.api import MethodSpec
+from okru_sdk.api import MethodSpec, list_of, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
-from ..models.profile import Profile
-
 if TYPE_CHECKING:
     from okru_sdk.api import API
 
+    from ..models.profile import Profile
+
 __all__ = ["PeopleMethods"]
 
-_SPEC_FIND = MethodSpec[list[Profile]](
+# The models load on the first call of the method, not with the group.
+_SPEC_FIND: MethodSpec[list[Profile]] = MethodSpec(
     "people.find",
-    list[Profile],
+    result_factory=lambda: list_of(load_model("profile", "Profile")),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(
@@ -33,9 +34,10 @@ _SPEC_FIND = MethodSpec[list[Profile]](
         Param("filter", "json"),
     ),
 )
-_SPEC_GET_PROFILE = MethodSpec[Profile](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_PROFILE: MethodSpec[Profile] = MethodSpec(
     "people.getProfile",
-    Profile,
+    result_factory=lambda: load_model("profile", "Profile"),
     mode=SessionMode.REQUIRED,
     retry_safe=True,
     params=(Param("fields", "list", item="string"),),
