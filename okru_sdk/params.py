@@ -86,14 +86,17 @@ def check_params(method: str, declared: tuple[Param, ...], params: Mapping[str, 
                     param.wire,
                     f"takes at most {param.max_items} items, got {len(items)}",
                 )
+            plain_strings = param.item in ("string", "any")
             for item in items:
-                if not _is_kind(item, param.item):
+                # A str item fits a string list; only other items need the general check.
+                if not (plain_strings and type(item) is str) and not _is_kind(item, param.item):
                     raise ParameterValidationError(
                         method,
                         param.wire,
                         f"items must be {_KIND_NAMES[param.item]}, got {type(item).__name__}",
                     )
-                _check_enum(method, param, item)
+                if param.enum is not None:
+                    _check_enum(method, param, item)
         else:
             _check_enum(method, param, value)
 

@@ -7,6 +7,7 @@ A session supplied by the user is used as it is and never closed.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -27,9 +28,18 @@ __all__ = ["HttpReply", "HttpTransport", "encode_form"]
 _FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
+#: characters ``quote_plus`` leaves as they are (space aside, which it turns into ``+``)
+_NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9_.~-]").search
+
+
+def _quote(text: str) -> str:
+    # Most keys and many values need no quoting; the regex check is far cheaper.
+    return quote_plus(text) if _NEEDS_QUOTING(text) else text
+
+
 def encode_form(data: Mapping[str, str]) -> bytes:
     """The ``application/x-www-form-urlencoded`` body of ready wire strings (UTF-8)."""
-    return "&".join(f"{quote_plus(k)}={quote_plus(v)}" for k, v in data.items()).encode()
+    return "&".join(f"{_quote(k)}={_quote(v)}" for k, v in data.items()).encode()
 
 
 @dataclass(frozen=True, slots=True)

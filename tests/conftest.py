@@ -128,3 +128,6 @@ def user(emu: OkEmulator) -> User:
 @pytest.fixture
 def urls(emu: OkEmulator) -> SessionSettings:
     return {"api_url": emu.url, "connect_url": emu.url}
+
+
+pytest_plugins = ["okru_sdk.testing.pytest_plugin"]

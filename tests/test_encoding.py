@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import enum
+from urllib.parse import urlencode
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from okru_sdk.encoding import NOT_GIVEN, encode_params, encode_value
+from okru_sdk.transport import encode_form
 
 
 class Color(enum.Enum):
@@ -70,3 +74,9 @@ def test_pydantic_models_become_json() -> None:
 def test_unencodable_value_names_its_type() -> None:
     with pytest.raises(TypeError, match="object"):
         encode_value(object())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(max_size=12), st.text(max_size=30), max_size=6))
+def test_form_body_is_what_urlencode_makes(data: dict[str, str]) -> None:
+    assert encode_form(data) == urlencode(data).encode()
