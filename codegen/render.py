@@ -348,6 +348,7 @@ def generate(catalogue: Catalogue, package: Path, docs: Path, contract: Path | N
         family_class=family_class,
         all_names=[*all_names, "ERROR_CLASSES"],
     )
+    render("error_names.py.j2", package / "error_names.py", all_names=[*all_names, "ERROR_CLASSES"])
     methods = sorted(catalogue.methods, key=lambda m: m.name)
     render("emulator_data.py.j2", package / "emulator_data.py", methods=methods)
     render("index.py.j2", package / "index.py", methods=methods)

@@ -1,7 +1,8 @@
 """okru-sdk: a typed, asynchronous client for the OK.ru (Odnoklassniki) REST API."""
 
-from ._generated import errors as _generated_errors
-from ._generated.errors import *  # noqa: F403  (one class per OK.ru error code)
+from typing import TYPE_CHECKING, Any
+
+from ._generated import error_names as _error_names
 from .api import API, MethodSpec
 from .encoding import NOT_GIVEN, NotGiven
 from .errors import (
@@ -71,4 +72,16 @@ __all__ = [
     "NO_RETRY",
     "RetryPolicy",
 ]
-__all__ += _generated_errors.__all__
+__all__ += _error_names.NAMES
+
+if TYPE_CHECKING:
+    from ._generated.errors import *  # noqa: F403  (one class per OK.ru error code)
+
+
+def __getattr__(name: str) -> Any:
+    # The generated error classes load on first use (see errors.load_error_classes).
+    if name in _error_names.NAMES:
+        from ._generated import errors
+
+        return getattr(errors, name)
+    raise AttributeError(f"module 'okru_sdk' has no attribute {name!r}")

@@ -9,9 +9,6 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
-# The models' base class is built at import: it loads pydantic's model machinery
-# now (as any pydantic user's import does) instead of on the first typed call.
-from ._base_model import OkModel as _OkModel  # noqa: F401
 from ._generated.groups import GeneratedGroups
 from .encoding import NOT_GIVEN, NotGiven
 from .errors import ResponseDecodeError

@@ -11,6 +11,7 @@ themselves here through ``__init_subclass__``.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any, ClassVar
 
 __all__ = [
@@ -88,6 +89,8 @@ class APIError(OkError):
     @classmethod
     def for_code(cls, code: int) -> type[APIError]:
         """The most specific class known for ``code`` (``APIError`` when unknown)."""
+        if not APIError._by_code:
+            load_error_classes()
         return APIError._by_code.get(code, APIError)
 
     @classmethod
@@ -108,6 +111,15 @@ class APIError(OkError):
             method=method,
             raw=raw,
         )
+
+
+def load_error_classes() -> None:
+    """Import the generated per-code classes (they register themselves on import).
+
+    Done on the first lookup rather than with ``import okru_sdk``: a program
+    that never meets an OK.ru error never pays for a hundred classes.
+    """
+    importlib.import_module("okru_sdk._generated.errors")
 
 
 class TransportError(OkError):
