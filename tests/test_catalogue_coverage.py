@@ -24,7 +24,10 @@ SEED = ROOT.parent / "shared" / "reference" / "okru-methods.yaml"
 
 #: seed entries that are deliberately not callable methods, with the reason
 NOT_CALLABLE = {
-    "callbacks.payment": "a callback OK.ru sends to the app's server, not a method the app calls",
+    "callbacks.payment": (
+        "a callback OK.ru sends to the app's server, not a method the app calls; "
+        "okru_sdk.callbacks verifies and answers it"
+    ),
 }
 
 
@@ -69,3 +72,11 @@ def test_not_callable_entries_are_really_absent() -> None:
     for name in NOT_CALLABLE:
         assert name in names, f"{name} is no longer in the seed; drop it from NOT_CALLABLE"
         assert name not in METHODS
+
+
+def test_the_payment_callback_has_its_helper() -> None:
+    from okru_sdk.callbacks import parse_payment_callback, payment_handler, payment_ok_reply
+
+    assert callable(parse_payment_callback) and callable(payment_handler)
+    body, headers = payment_ok_reply()
+    assert b"callbacks_payment_response" in body and headers["Content-Type"] == "application/xml"
