@@ -92,6 +92,9 @@ class Param(_Strict):
     enum: list[str] | None = None
     #: values seen in the wild but not confirmed complete: documented, not enforced
     known_values: list[str] | None = None
+    #: for a ``fields``-style ``list[string]``: the object whose property names are the
+    #: known values; the Python type offers them (``Sequence[UserField | str]``)
+    fields_of: str | None = None
     max_items: int | None = None
     max_length: int | None = None
     description: str = ""
@@ -127,6 +130,8 @@ class Param(_Strict):
 
     @property
     def annotation(self) -> str:
+        if self.fields_of:
+            return f"Sequence[{self.fields_of}Field | str]"
         literal = None
         if self.closed_enum:
             literal = "Literal[" + ", ".join(_py_str(v) for v in self.closed_enum) + "]"
@@ -558,6 +563,15 @@ def _check_method(
             param.annotation  # noqa: B018  # raises for object types
         except TypeSyntaxError as exc:
             raise CatalogueError(rel, name, f"{field}.type", str(exc)) from exc
+        if param.fields_of is not None:
+            if param.fields_of not in objects:
+                raise CatalogueError(
+                    rel, name, f"{field}.fields_of", f"unknown object {param.fields_of!r}"
+                )
+            if param.type != "list[string]" or not param.is_fields:
+                raise CatalogueError(
+                    rel, name, f"{field}.fields_of", "only for a fields-style list[string]"
+                )
         if expr.name == "none" or (expr.item is not None and expr.item.kind != "scalar"):
             raise CatalogueError(rel, name, f"{field}.type", f"{param.type!r} is not a param type")
         if param.enum is not None:

@@ -131,6 +131,12 @@ def _wrap_opening(text: str) -> list[str]:
     return [lines[0][3:], *[line.removeprefix("    ") for line in lines[1:]]]
 
 
+def _object_fields(catalogue: Catalogue, title: str) -> list[str]:
+    """The wire names of an object's properties, sorted."""
+    obj = next(o for o in catalogue.objects if o.title == title)
+    return sorted(obj.schema_.get("properties", {}))
+
+
 def _param_doc(method: Method) -> list[str]:
     lines: list[str] = []
     for p in method.params:
@@ -139,6 +145,8 @@ def _param_doc(method: Method) -> list[str]:
             bits.append(f"Wire name ``{p.name}``.")
         if p.documented_values:
             bits.append("Known values: " + ", ".join(p.documented_values) + ".")
+        if p.fields_of:
+            bits.append(f"Known values: the fields of ``{p.fields_of}`` (``{p.fields_of}Field``).")
         if p.default is not None:
             bits.append(f"Server default: ``{json.dumps(p.default)}``.")
         if p.max_items is not None:
@@ -329,6 +337,10 @@ def generate(catalogue: Catalogue, package: Path, docs: Path, contract: Path | N
         methods = sorted(group.methods, key=lambda m: m.py_name)
         needed = sorted({o for m in methods for o in m.result_expr.objects})
         imports = [(catalogue.object_module(o), o) for o in needed]
+        field_aliases = {
+            title: _object_fields(catalogue, title)
+            for title in sorted({p.fields_of for m in methods for p in m.params if p.fields_of})
+        }
         render(
             "group.py.j2",
             package / "methods" / f"{group.py_name}.py",
@@ -336,6 +348,7 @@ def generate(catalogue: Catalogue, package: Path, docs: Path, contract: Path | N
             methods=methods,
             model_imports=imports,
             object_module=catalogue.object_module,
+            field_aliases=field_aliases,
         )
     render("groups.py.j2", package / "groups.py", groups=catalogue.groups)
     family_class = {f.name: f.class_name for f in catalogue.families}

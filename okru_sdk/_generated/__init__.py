@@ -8,6 +8,6 @@ Nothing is imported here: groups, models and the error classes load on first use
 from __future__ import annotations
 
 #: sha256 of the catalogue files this code was generated from
-CATALOGUE_SHA256 = "94b04ab672d8334b0bc38446fc90eff779a3b055c5718507ac17c7127d99ad29"
+CATALOGUE_SHA256 = "e20c1e191e2ee231c9ee7c43bdb1f83412c990f06d69e9566d5d0aa1a49af789"
 #: number of catalogued methods
 METHOD_COUNT = 193

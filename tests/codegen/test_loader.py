@@ -155,3 +155,15 @@ def test_real_catalogue_loads() -> None:
     post = next(m for m in catalogue.methods if m.name == "mediatopic.post")
     assert post.retry_safe is False
     assert {e.code for e in catalogue.errors if e.transient} == {2, 8}
+
+
+def test_fields_of_an_unknown_object(schema: Path) -> None:
+    def change(data: Any) -> None:
+        _param(data, "people.getProfile", "fields")["fields_of"] = "Nobody"
+
+    _edit(schema / "methods" / "people.yaml", change)
+    err = _fails(schema)
+    assert "people.yaml" in str(err)
+    assert "people.getProfile" in str(err)
+    assert "params.fields.fields_of" in str(err)
+    assert "Nobody" in str(err)

@@ -28,6 +28,8 @@ async def users_see_models(api: API) -> None:
     assert_type(batch, dict[str, Any])
     assert_type(await api.users.get_current_user(timeout=5.0, extra_params={"x": 1}), User)
     assert_type(await api.users.get_current_user(fields=NOT_GIVEN), User)
+    # known field names are offered, and any other string is still accepted
+    assert_type(await api.users.get_current_user(fields=["uid", "a_field_of_2027"]), User)
     me = await api.users.get_current_user()
     assert_type(me.uid, str | None)
     assert_type(APIError.for_code(8), type[APIError])

@@ -21,7 +21,23 @@ if TYPE_CHECKING:
     from ..models.discussions_get_discussion_likes_result import DiscussionsGetDiscussionLikesResult
     from ..models.discussions_list import DiscussionsList
 
-__all__ = ["DiscussionsMethods"]
+__all__ = ["DiscussionsMethods", "CommentField"]
+
+#: field names ``Comment`` knows, for ``fields`` parameters (any other string is accepted too)
+CommentField = Literal[
+    "attrs",
+    "author_id",
+    "author_name",
+    "author_type",
+    "date",
+    "date_ms",
+    "id",
+    "like_count",
+    "liked_it",
+    "reply_to_comment_id",
+    "reply_to_id",
+    "text",
+]
 
 _SPEC_ADD_COMMENT_LIKE = MethodSpec[dict[str, Any]](
     "discussions.addCommentLike",
@@ -725,7 +741,7 @@ class DiscussionsMethods:
         discussion_type: str | NotGiven = NOT_GIVEN,
         comment_id: str | NotGiven = NOT_GIVEN,
         frmt: str | NotGiven = NOT_GIVEN,
-        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        fields: Sequence[CommentField | str] | NotGiven = NOT_GIVEN,
         fieldset: str | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
@@ -747,8 +763,9 @@ class DiscussionsMethods:
             comment_id: The comment_id parameter (meaning not documented yet). (Type inferred, not
                 confirmed.)
             frmt: The frmt parameter (meaning not documented yet). (Type inferred, not confirmed.)
-            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
-                inferred, not confirmed.)
+            fields: Fields to return, comma-joined on the wire (lower-case names work). Known
+                values: the fields of ``Comment`` (``CommentField``). (Type inferred, not
+                confirmed.)
             fieldset: The fieldset parameter (meaning not documented yet). (Type inferred, not
                 confirmed.)
             timeout: Seconds for this call instead of the session's timeout.

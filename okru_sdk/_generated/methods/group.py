@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from okru_sdk.api import MethodSpec, list_of, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
@@ -21,7 +21,38 @@ if TYPE_CHECKING:
     from ..models.group_get_user_groups_by_ids_item import GroupGetUserGroupsByIdsItem
     from ..models.group_get_user_groups_v2_result import GroupGetUserGroupsV2Result
 
-__all__ = ["GroupMethods"]
+__all__ = ["GroupMethods", "GroupField"]
+
+#: field names ``Group`` knows, for ``fields`` parameters (any other string is accepted too)
+GroupField = Literal[
+    "abbreviation",
+    "access_type",
+    "address",
+    "admin_id",
+    "attrs",
+    "business",
+    "category",
+    "city",
+    "community",
+    "country",
+    "created_ms",
+    "description",
+    "end_date",
+    "feed_subscription",
+    "homepage_name",
+    "homepage_url",
+    "location_id",
+    "location_latitude",
+    "location_longitude",
+    "location_zoom",
+    "main_photo",
+    "members_count",
+    "name",
+    "pic_avatar",
+    "premium",
+    "shortname",
+    "uid",
+]
 
 _SPEC_GET_COUNTERS = MethodSpec[dict[str, Any]](
     "group.getCounters",
@@ -276,7 +307,7 @@ class GroupMethods:
         self,
         *,
         uids: Sequence[str],
-        fields: Sequence[str],
+        fields: Sequence[GroupField | str],
         move_to_top: bool | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
@@ -290,7 +321,8 @@ class GroupMethods:
             uids: User ids.
             move_to_top: The move_to_top parameter (meaning not documented yet). Server default:
                 ``false``.
-            fields: Fields to return, comma-joined on the wire (lower-case names work).
+            fields: Fields to return, comma-joined on the wire (lower-case names work). Known
+                values: the fields of ``Group`` (``GroupField``).
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from okru_sdk.api import MethodSpec, list_of, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
@@ -22,7 +22,109 @@ if TYPE_CHECKING:
     from ..models.users_get_calls_left_item import UsersGetCallsLeftItem
     from ..models.users_get_settings_result import UsersGetSettingsResult
 
-__all__ = ["UsersMethods"]
+__all__ = ["UsersMethods", "UserField"]
+
+#: field names ``User`` knows, for ``fields`` parameters (any other string is accepted too)
+UserField = Literal[
+    "accessible",
+    "age",
+    "allows_anonym_access",
+    "allows_messaging_only_for_friends",
+    "become_vip_allowed",
+    "bio",
+    "birthday",
+    "blocked",
+    "blocks",
+    "can_vcall",
+    "can_vmail",
+    "capabilities",
+    "city_of_birth",
+    "common_friends_count",
+    "current_location",
+    "current_status",
+    "current_status_date",
+    "current_status_date_ms",
+    "current_status_id",
+    "current_status_mood",
+    "current_status_track_id",
+    "email",
+    "feed_subscription",
+    "first_name",
+    "followers_count",
+    "forbids_mentioning",
+    "friend",
+    "friend_invitation",
+    "friend_invite_allowed",
+    "friends_count",
+    "gender",
+    "group_invite_allowed",
+    "has_email",
+    "has_phone",
+    "has_service_invisible",
+    "internal_pic_allow_empty",
+    "invited_by_friend",
+    "is_activated",
+    "last_name",
+    "last_online",
+    "last_online_ms",
+    "locale",
+    "location",
+    "location_of_birth",
+    "modified_ms",
+    "name",
+    "odkl_block_reason",
+    "odkl_email",
+    "odkl_login",
+    "odkl_mobile",
+    "odkl_mobile_status",
+    "odkl_user_options",
+    "odkl_user_status",
+    "odkl_voting",
+    "online",
+    "photo_id",
+    "pic1024x768",
+    "pic128max",
+    "pic128x128",
+    "pic180min",
+    "pic190x190",
+    "pic224x224",
+    "pic240min",
+    "pic288x288",
+    "pic320min",
+    "pic50x50",
+    "pic600x600",
+    "pic640x480",
+    "pic_1",
+    "pic_2",
+    "pic_3",
+    "pic_4",
+    "pic_5",
+    "pic_base",
+    "pic_full",
+    "pic_max",
+    "premium",
+    "presents",
+    "private",
+    "pymk_pic224x224",
+    "pymk_pic288x288",
+    "pymk_pic600x600",
+    "pymk_pic_full",
+    "ref",
+    "registered_date",
+    "registered_date_ms",
+    "relations",
+    "relationship",
+    "send_message_allowed",
+    "shortname",
+    "show_lock",
+    "status",
+    "uid",
+    "url_chat",
+    "url_chat_mobile",
+    "url_profile",
+    "url_profile_mobile",
+    "vip",
+]
 
 _SPEC_DELETE_GUESTS = MethodSpec[dict[str, Any]](
     "users.deleteGuests",
@@ -337,7 +439,7 @@ class UsersMethods:
     async def get_current_user(
         self,
         *,
-        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        fields: Sequence[UserField | str] | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> User:
@@ -349,7 +451,8 @@ class UsersMethods:
         fields=uid,name,email,pic50x50. Official page not reachable; param list from docs repo.
 
         Args:
-            fields: Fields to return, comma-joined on the wire (lower-case names work).
+            fields: Fields to return, comma-joined on the wire (lower-case names work). Known
+                values: the fields of ``User`` (``UserField``).
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -466,7 +569,7 @@ class UsersMethods:
         self,
         *,
         uids: Sequence[str],
-        fields: Sequence[str],
+        fields: Sequence[UserField | str],
         empty_pictures: bool | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
@@ -479,7 +582,8 @@ class UsersMethods:
 
         Args:
             uids: User ids. At most 100 items.
-            fields: Fields to return, comma-joined on the wire (lower-case names work).
+            fields: Fields to return, comma-joined on the wire (lower-case names work). Known
+                values: the fields of ``User`` (``UserField``).
             empty_pictures: True: no default OK placeholder images when user has no photo. Wire name
                 ``emptyPictures``. Server default: ``false``.
             timeout: Seconds for this call instead of the session's timeout.

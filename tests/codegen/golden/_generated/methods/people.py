@@ -18,7 +18,15 @@ if TYPE_CHECKING:
 
     from ..models.profile import Profile
 
-__all__ = ["PeopleMethods"]
+__all__ = ["PeopleMethods", "ProfileField"]
+
+#: field names ``Profile`` knows, for ``fields`` parameters (any other string is accepted too)
+ProfileField = Literal[
+    "gender",
+    "home",
+    "totalCount",
+    "uid",
+]
 
 # The models load on the first call of the method, not with the group.
 _SPEC_FIND: MethodSpec[list[Profile]] = MethodSpec(
@@ -110,7 +118,7 @@ class PeopleMethods:
     async def get_profile(
         self,
         *,
-        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        fields: Sequence[ProfileField | str] | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> Profile:
@@ -119,7 +127,7 @@ class PeopleMethods:
         Wire name ``people.getProfile``; session required; scopes: VALUABLE_ACCESS; confidence high.
 
         Args:
-            fields: Fields to return.
+            fields: Fields to return. Known values: the fields of ``Profile`` (``ProfileField``).
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
