@@ -8,6 +8,7 @@ import contextlib
 import sys
 from collections.abc import Sequence
 
+from .catalogue import register_catalogue
 from .emulator import DEMO_LOGIN, DEMO_PASSWORD, OkEmulator
 
 
@@ -26,11 +27,13 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 async def _serve(host: str, port: int) -> None:
     emu = OkEmulator(host=host, port=port)
     app, user = emu.seed_demo()
+    served = register_catalogue(emu)  # every catalogued method answers its example
     token = emu.issue_token(app, user, expires_in=None)
     await emu.start()
     try:
         print(f"OK.ru emulator listening on {emu.url}")
         print(f"  API server         {emu.url}/  (fb.do, api/<group>/<method>, oauth/token.do)")
+        print(f"  methods            the built-in ones and {len(served)} from the catalogue")
         print(f"  OAuth dialog       {emu.url}/oauth/authorize")
         print(f"  application_id     {app.app_id}")
         print(f"  application_key    {app.app_key}")
