@@ -27,7 +27,16 @@ class MethodSpec(Generic[T]):
     adapter for the result is built on the first call, not at import.
     """
 
-    __slots__ = ("_adapter", "_factory", "mode", "name", "params", "result_type", "retry_safe")
+    __slots__ = (
+        "_adapter",
+        "_factory",
+        "mode",
+        "name",
+        "params",
+        "result_type",
+        "retry_safe",
+        "signed",
+    )
 
     def __init__(
         self,
@@ -37,6 +46,7 @@ class MethodSpec(Generic[T]):
         result_factory: Callable[[], Any] | None = None,
         mode: SessionMode = SessionMode.OPTIONAL,
         retry_safe: bool = True,
+        signed: bool = True,
         params: tuple[Param, ...] = (),
     ) -> None:
         self.name = name
@@ -47,6 +57,8 @@ class MethodSpec(Generic[T]):
         self._factory = result_factory
         self.mode = mode
         self.retry_safe = retry_safe
+        #: ``False`` for the few methods OK.ru wants unsigned (``sdk.init``)
+        self.signed = signed
         self._adapter: TypeAdapter[T] | None = None
 
     def parse(self, body: bytes) -> T:
@@ -83,11 +95,11 @@ def list_of(item: Any) -> Any:
     return list[item]
 
 
-_INDEX: dict[str, tuple[str, bool]] | None = None
+_INDEX: dict[str, tuple[str, bool, bool]] | None = None
 
 
-def _method_index() -> dict[str, tuple[str, bool]]:
-    """Wire name -> (session mode, retry_safe) of every catalogued method, loaded once."""
+def _method_index() -> dict[str, tuple[str, bool, bool]]:
+    """Wire name -> (session mode, retry_safe, signed) of every catalogued method, loaded once."""
     global _INDEX
     if _INDEX is None:
         from ._generated.index import METHOD_INDEX
@@ -129,6 +141,7 @@ class API(GeneratedGroups):
             mode=SessionMode(known[0]) if known else SessionMode.OPTIONAL,
             timeout=None if timeout is NOT_GIVEN else timeout,
             retry_safe=known[1] if known else False,
+            signed=known[2] if known else True,
         )
         if not body or body.isspace():
             return None
@@ -158,6 +171,7 @@ class API(GeneratedGroups):
             mode=spec.mode,
             timeout=None if timeout is NOT_GIVEN else timeout,
             retry_safe=spec.retry_safe,
+            signed=spec.signed,
         )
         return spec.parse(body)
 

@@ -60,3 +60,22 @@ async def test_bad_parameters_fail_before_sending(
         await api.users.get_info(**kwargs)  # type: ignore[arg-type]
     assert info.value.method == "users.getInfo"
     assert len(emu.requests) == before
+
+
+async def test_unsigned_method_needs_no_secret_and_carries_no_sig(
+    emu: OkEmulator, app: App, user: EmuUser
+) -> None:
+    from okru_sdk import ClientSession
+    from okru_sdk.testing.catalogue import register_catalogue
+
+    register_catalogue(emu, only=["sdk.init"])
+    tok = emu.issue_token(app, user)
+    # a client-side session has no application secret, and sdk.init needs none
+    async with ClientSession(
+        app.app_id, app.app_key, tok.session_secret_key, tok.access_token, api_url=emu.url
+    ) as session:
+        await API(session).sdk.init(session_data={"version": 2, "device_id": "d1"})
+    sent = emu.requests[-1]
+    assert sent.method == "sdk.init"
+    assert "sig" not in sent.params and "access_token" not in sent.params
+    assert sent.params["session_data"] == '{"version":2,"device_id":"d1"}'

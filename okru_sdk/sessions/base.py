@@ -251,6 +251,7 @@ class TokenSession:
         timeout: float | None = None,
         retry_safe: bool = True,
         retry: RetryPolicy | None = None,
+        signed: bool = True,
     ) -> bytes:
         """Sign and POST one API call to ``fb.do``; return the raw reply body.
 
@@ -277,7 +278,7 @@ class TokenSession:
             if self._expired() and not renewed:
                 renewed = await self._renew(self._access_token)
             wire = dict(encoded)
-            self._sign(method, wire, mode)
+            self._sign(method, wire, mode, signed)
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise RequestTimeout(
@@ -356,9 +357,15 @@ class TokenSession:
                 await self.authorize()
             return True
 
-    def _sign(self, method: str, wire: dict[str, str], mode: SessionMode) -> None:
+    def _sign(self, method: str, wire: dict[str, str], mode: SessionMode, signed: bool) -> None:
         wire.pop("sig", None)
         wire.pop("access_token", None)
+        if not signed:
+            # OK.ru wants a few methods unsigned (sdk.init); the token goes only
+            # where a user session is allowed.
+            if mode is not SessionMode.PROHIBITED and self._access_token:
+                wire["access_token"] = self._access_token
+            return
         if mode is SessionMode.PROHIBITED or (
             mode is SessionMode.OPTIONAL and not self._access_token and not self._session_secret_key
         ):

@@ -51,6 +51,7 @@ def test_facts_agree_with_the_index() -> None:
     assert sorted(METHODS) == list(METHOD_INDEX)
     for name, facts in METHODS.items():
         assert METHOD_INDEX[name][0] == facts.session
+        assert METHOD_INDEX[name][2] == facts.signed
         assert facts.required_params == tuple(p.name for p in facts.params if p.required)
 
 

@@ -30,6 +30,7 @@ _SPEC_GET_INSTALL_SOURCE = MethodSpec[int](
     int,
     mode=SessionMode.PROHIBITED,
     retry_safe=True,
+    signed=False,
     params=(Param("adv_id", "string", required=True),),
 )
 _SPEC_GET_NOTES = MethodSpec[dict[str, Any]](
@@ -44,6 +45,7 @@ _SPEC_INIT = MethodSpec[dict[str, Any]](
     dict[str, Any],
     mode=SessionMode.PROHIBITED,
     retry_safe=False,
+    signed=False,
     params=(Param("session_data", "json", required=True),),
 )
 _SPEC_REPORT_PAYMENT = MethodSpec[dict[str, Any]](
