@@ -26,6 +26,8 @@ __all__ = ["HttpReply", "HttpTransport", "encode_form"]
 #: A dict ``data=`` costs ~100 µs a call in aiohttp (payload-registry misses,
 #: a FormData with a multipart writer, then urlencode); the body is built here.
 _FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
+#: how many distinct per-attempt timeouts keep a prebuilt aiohttp.ClientTimeout
+_TIMEOUT_CACHE_SIZE = 16
 
 
 #: characters ``quote_plus`` leaves as they are (space aside, which it turns into ``+``)
@@ -88,9 +90,13 @@ class HttpTransport:
         return http
 
     def _client_timeout(self, seconds: float) -> aiohttp.ClientTimeout:
+        # Only a few distinct values recur (the session's and per-call ones); a value
+        # cut short by a call's total deadline is one-off, so the cache stays small.
         cached = self._timeouts.get(seconds)
         if cached is None:
-            cached = self._timeouts[seconds] = aiohttp.ClientTimeout(total=seconds)
+            cached = aiohttp.ClientTimeout(total=seconds)
+            if len(self._timeouts) < _TIMEOUT_CACHE_SIZE:
+                self._timeouts[seconds] = cached
         return cached
 
     async def request(

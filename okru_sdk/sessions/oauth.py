@@ -138,8 +138,12 @@ def adopt_token(session: TokenSession, token: TokenReply, *, grant: str) -> None
 
 
 def _server_variant_hint(session: TokenSession) -> str:
-    server_variant = type(session).__name__.replace("Client", "Server")
-    return f" (this application must use its secret key: use {server_variant})"
+    name = type(session).__name__
+    if "Client" in name:
+        return (
+            f" (this application must use its secret key: use {name.replace('Client', 'Server')})"
+        )
+    return " (this application must use its secret key: give app_secret_key)"
 
 
 async def refresh_access_token(session: TokenSession) -> None:
