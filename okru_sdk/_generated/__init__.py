@@ -8,6 +8,6 @@ Nothing is imported here: groups, models and the error classes load on first use
 from __future__ import annotations
 
 #: sha256 of the catalogue files this code was generated from
-CATALOGUE_SHA256 = "e20c1e191e2ee231c9ee7c43bdb1f83412c990f06d69e9566d5d0aa1a49af789"
+CATALOGUE_SHA256 = "d533907ed8b6d508bd1819ad19c365d7484156efb99fb6060afa7e8ec10f7184"
 #: number of catalogued methods
 METHOD_COUNT = 193
