@@ -22,6 +22,7 @@ from .types import TypeExpr, TypeSyntaxError, parse_type
 __all__ = [
     "Catalogue",
     "CatalogueError",
+    "EnumType",
     "ErrorCode",
     "ErrorFamily",
     "Group",
@@ -35,8 +36,10 @@ __all__ = [
 
 DOC_URL = "https://apiok.ru/dev/methods/rest/{group}/{method}"
 
-#: how a type is known: an official method page, the legacy SDK docs, client code, a guess
-TypeSource = Literal["doc", "legacy", "code", "inferred"]
+#: how a type is known, strongest first: an official method page, the official docs
+#: repository's description, the legacy SDK docs, client code, a guess from the name;
+#: ``unknown`` (results only): no evidence at all, so the result is left untyped
+TypeSource = Literal["doc", "doc_repo", "legacy", "code", "inferred", "unknown"]
 
 #: catalogue scalar -> the value kind :class:`okru_sdk.params.Param` checks
 RUNTIME_KINDS = {
@@ -95,8 +98,15 @@ class Param(_Strict):
     #: for a ``fields``-style ``list[string]``: the object whose property names are the
     #: known values; the Python type offers them (``Sequence[UserField | str]``)
     fields_of: str | None = None
+    #: a shared enum from ``schema/enums/`` (its values become ``enum`` or, for an
+    #: open enum, ``known_values``; set ``enum_open`` is the loader's, not the YAML's)
+    enum_type: str | None = None
+    enum_open: bool = False
     max_items: int | None = None
     max_length: int | None = None
+    #: the value is a secret (password, token, key, code): redacted from logs, errors
+    #: and server echoes
+    secret: bool = False
     description: str = ""
     #: how the type is known: doc, legacy, code or inferred
     type_source: TypeSource | None = None
@@ -135,6 +145,8 @@ class Param(_Strict):
         literal = None
         if self.closed_enum:
             literal = "Literal[" + ", ".join(_py_str(v) for v in self.closed_enum) + "]"
+        elif self.enum_open and self.known_values:
+            literal = "Literal[" + ", ".join(_py_str(v) for v in self.known_values) + "] | str"
         return self.type_expr.param_annotation(literal)
 
     @property
@@ -176,6 +188,8 @@ class Method(_Strict):
     deprecated: bool = False
     #: OK.ru only allows it for its own or whitelisted apps; the docstring warns
     first_party: bool = False
+    #: the method that replaces a deprecated one (wire name)
+    replaced_by: str | None = None
     #: how the ``result`` type is known: doc, legacy, code or inferred
     result_source: TypeSource | None = None
     #: maintainer notes: overrides, doubts, limits; shown in the docstring
@@ -248,7 +262,21 @@ class Group(_Strict):
         return class_name(self.py_name) + "Methods"
 
 
-# -- objects, errors, scopes --------------------------------------------------------
+# -- objects, enums, errors, scopes ------------------------------------------------
+
+
+class EnumType(_Strict):
+    """One ``schema/enums/<Name>.yaml`` file: a named set of string values."""
+
+    name: str
+    description: str
+    #: open: the set may grow, so values are offered (``Literal[...] | str``), not enforced
+    open: bool = False
+    values: list[str]
+    source: list[str] = Field(default_factory=list)
+    #: set by the loader
+    file: str = ""
+
 
 
 class ObjectSchema(_Strict):
@@ -304,6 +332,7 @@ class Catalogue(_Strict):
     root: str
     groups: list[Group]
     objects: list[ObjectSchema]
+    enums: list[EnumType] = Field(default_factory=list)
     families: list[ErrorFamily]
     errors: list[ErrorCode]
     scopes: list[Scope]
@@ -396,7 +425,8 @@ def load_catalogue(root: Path) -> Catalogue:
 def _load(root: Path) -> Catalogue:
     method_files = sorted((root / "methods").glob("*.yaml"))
     object_files = sorted((root / "objects").glob("*.yaml"))
-    all_files = [*method_files, *object_files]
+    enum_files = sorted((root / "enums").glob("*.yaml"))
+    all_files = [*method_files, *object_files, *enum_files]
     for extra in ("errors.yaml", "scopes.yaml"):
         if not (root / extra).is_file():
             raise CatalogueError(extra, "-", "-", f"missing file {root / extra}")
@@ -405,12 +435,14 @@ def _load(root: Path) -> Catalogue:
     scopes = _load_scopes(root)
     objects = _load_objects(root, object_files)
     families, errors = _load_errors(root)
-    groups = [_load_group(root, path) for path in method_files]
+    enums = _load_enums(root, enum_files)
+    groups = [_resolve_enums(_load_group(root, path), enums) for path in method_files]
     _check_methods(groups, {o.title for o in objects}, {s.name for s in scopes})
     return Catalogue(
         root=str(root),
         groups=sorted(groups, key=lambda g: g.group),
         objects=objects,
+        enums=sorted(enums.values(), key=lambda e: e.name),
         families=families,
         errors=errors,
         scopes=scopes,
@@ -499,6 +531,58 @@ def _load_objects(root: Path, files: list[Path]) -> list[ObjectSchema]:
         titles[title] = rel
         objects.append(ObjectSchema(title=title, module=path.stem, file=rel, schema_=data))
     return objects
+
+
+def _load_enums(root: Path, files: list[Path]) -> dict[str, EnumType]:
+    enums: dict[str, EnumType] = {}
+    for path in files:
+        rel = path.relative_to(root).as_posix()
+        data = _read_yaml(path, rel)
+        try:
+            enum = EnumType.model_validate(data)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise CatalogueError(rel, path.stem, _loc(tuple(err["loc"])), err["msg"]) from exc
+        if enum.name != path.stem:
+            raise CatalogueError(rel, enum.name, "name", f"file name must be {enum.name}.yaml")
+        if not re.fullmatch(r"[A-Z][A-Za-z0-9]*", enum.name):
+            raise CatalogueError(rel, enum.name, "name", "enum names are PascalCase")
+        if not enum.values or len(set(enum.values)) != len(enum.values):
+            raise CatalogueError(rel, enum.name, "values", "needs distinct values")
+        enums[enum.name] = enum.model_copy(update={"file": rel})
+    return enums
+
+
+def _resolve_enums(group: Group, enums: dict[str, EnumType]) -> Group:
+    """Fill ``enum`` / ``known_values`` of params that name a shared enum."""
+    methods: list[Method] = []
+    for method in group.methods:
+        params: list[Param] = []
+        for param in method.params:
+            if param.enum_open:
+                raise CatalogueError(
+                    group.file, method.name, f"params.{param.name}.enum_open", "set by the loader"
+                )
+            if param.enum_type is not None:
+                field = f"params.{param.name}.enum_type"
+                enum = enums.get(param.enum_type)
+                if enum is None:
+                    raise CatalogueError(
+                        group.file, method.name, field, f"no schema/enums/{param.enum_type}.yaml"
+                    )
+                if param.enum is not None or param.known_values is not None:
+                    raise CatalogueError(
+                        group.file, method.name, field, "enum_type replaces enum and known_values"
+                    )
+                update: dict[str, Any] = (
+                    {"known_values": enum.values, "enum_open": True}
+                    if enum.open
+                    else {"enum": enum.values}
+                )
+                param = param.model_copy(update=update)
+            params.append(param)
+        methods.append(method.model_copy(update={"params": params}))
+    return group.model_copy(update={"methods": methods})
 
 
 def _load_group(root: Path, path: Path) -> Group:

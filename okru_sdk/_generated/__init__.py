@@ -8,6 +8,6 @@ Nothing is imported here: groups, models and the error classes load on first use
 from __future__ import annotations
 
 #: sha256 of the catalogue files this code was generated from
-CATALOGUE_SHA256 = "d533907ed8b6d508bd1819ad19c365d7484156efb99fb6060afa7e8ec10f7184"
+CATALOGUE_SHA256 = "657df652ca8853ddfba71e4d0eb40311a646656382b67ee5c59e8e669629d4a1"
 #: number of catalogued methods
 METHOD_COUNT = 193
