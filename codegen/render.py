@@ -365,6 +365,8 @@ def generate(catalogue: Catalogue, package: Path, docs: Path, contract: Path | N
     methods = sorted(catalogue.methods, key=lambda m: m.name)
     render("emulator_data.py.j2", package / "emulator_data.py", methods=methods)
     render("index.py.j2", package / "index.py", methods=methods)
+    secret_names = sorted({p.name for m in methods for p in m.params if p.secret})
+    render("secret_params.py.j2", package / "secret_params.py", names=secret_names)
     render(
         "package_init.py.j2",
         package / "__init__.py",

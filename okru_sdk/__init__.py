@@ -33,8 +33,11 @@ from .sessions import (
     SessionMode,
     TokenSession,
     authorization_url,
+    code_from_redirect,
+    new_state,
 )
 from .signing import Circuit
+from .transport import ReplyTooLarge, SessionClosed
 
 __version__ = "0.1.0"
 
@@ -68,6 +71,10 @@ __all__ = [
     "TokenSession",
     "TransportError",
     "authorization_url",
+    "code_from_redirect",
+    "new_state",
+    "ReplyTooLarge",
+    "SessionClosed",
     "DEFAULT_RETRY",
     "NO_RETRY",
     "RetryPolicy",

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import importlib
-import json
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
 from ._generated.groups import GeneratedGroups
+from ._json import loads
 from .encoding import NOT_GIVEN, NotGiven
 from .errors import ResponseDecodeError
 from .params import Param, check_params
@@ -146,7 +146,7 @@ class API(GeneratedGroups):
         if not body or body.isspace():
             return None
         try:
-            return json.loads(body)
+            return loads(body)
         except ValueError as exc:
             raise ResponseDecodeError(
                 f"{method}: the reply is not JSON", method=method, body=body, cause=exc

@@ -28,9 +28,24 @@ _PREVIEW = 200
 
 
 def _preview(body: bytes | str) -> str:
+    from .redact import redact_text  # redact loads the catalogue's secret names
+
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    text = " ".join(text.split())
+    text = redact_text(" ".join(text.split()))
     return text if len(text) <= _PREVIEW else text[:_PREVIEW] + "..."
+
+
+def utf8_text(text: str) -> str:
+    """``text`` with anything UTF-8 cannot encode (a lone surrogate) escaped.
+
+    A reply's ``\\ud800`` decodes to a lone surrogate, which would make the
+    message unprintable to a UTF-8 log or terminal.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 class OkError(Exception):
@@ -84,7 +99,7 @@ class APIError(OkError):
         self.method = method
         self.raw = raw
         where = f" in {method}" if method else ""
-        super().__init__(f"OK.ru error {code}{where}: {msg}")
+        super().__init__(f"OK.ru error {code}{where}: {utf8_text(msg)}")
 
     @classmethod
     def for_code(cls, code: int) -> type[APIError]:

@@ -1,39 +1,52 @@
-"""Keep secrets out of logs.
+"""Keep secrets out of logs, exception texts and pickles.
 
 Parameters and JSON reply fields whose names are secret are replaced by
-``"***"`` before anything is formatted for a log line.
+``"***"`` before anything is formatted for a log line. The names are a fixed
+list plus every parameter the catalogue marks ``secret: true``.
+
+OK.ru itself can echo secrets back: its signature error quotes the signed
+string, password included. :func:`scrub` removes the secret *values* of the
+request a reply answers from that reply before an error or a log line is
+built from it.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import quote, quote_plus
 
-__all__ = ["REDACTED", "SECRET_KEYS", "redact_body", "redact_params"]
+from ._generated.secret_params import SECRET_PARAMS
+from ._json import loads
+
+__all__ = ["REDACTED", "SECRET_KEYS", "redact_body", "redact_params", "scrub", "secret_values"]
 
 REDACTED = "***"
 
 #: parameter and field names whose values are never logged
-SECRET_KEYS = frozenset(
-    {
-        "sig",
-        "access_token",
-        "session_key",
-        "session_secret_key",
-        "password",
-        "passwd",
-        "client_secret",
-        "refresh_token",
-        "application_secret_key",
-        "app_secret_key",
-        "auth_token",
-        "code",
-        "fr.password",
-        "fr.token",
-        "token",
-    }
+SECRET_KEYS = (
+    frozenset(
+        {
+            "sig",
+            "access_token",
+            "session_key",
+            "session_secret_key",
+            "password",
+            "passwd",
+            "client_secret",
+            "refresh_token",
+            "application_secret_key",
+            "app_secret_key",
+            "auth_token",
+            "code",
+            "fr.password",
+            "fr.token",
+            "token",
+        }
+    )
+    | SECRET_PARAMS
 )
 
 _SECRET_IN_TEXT = re.compile(
@@ -56,11 +69,49 @@ def _redact_json(value: Any) -> Any:
     return value
 
 
+def redact_text(text: str) -> str:
+    """Free text (a form-encoded or HTML body) with ``secret=value`` pairs replaced."""
+    return _SECRET_IN_TEXT.sub(lambda m: m.group(1) + REDACTED, text)
+
+
 def redact_body(body: bytes, limit: int = 500) -> str:
     """A reply body for a log line: secrets replaced, cut to ``limit`` characters."""
     text = body.decode("utf-8", "replace")
     try:
-        text = json.dumps(_redact_json(json.loads(text)), ensure_ascii=False)
+        text = json.dumps(_redact_json(loads(text)), ensure_ascii=False)
     except ValueError:
-        text = _SECRET_IN_TEXT.sub(lambda m: m.group(1) + REDACTED, text)
+        text = redact_text(text)
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+def secret_values(wire: Mapping[str, str], *extra: str) -> list[str]:
+    """The secret values of a request: its secret parameters' values and ``extra``."""
+    values = [v for k, v in wire.items() if k in SECRET_KEYS and v]
+    values.extend(v for v in extra if v)
+    return values
+
+
+def _spellings(value: str) -> set[bytes]:
+    """Every way a value can appear in a reply: as sent, JSON-escaped, URL-encoded."""
+    forms = {
+        value,
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        quote_plus(value),
+        quote(value, safe=""),
+    }
+    return {f.encode("utf-8", "surrogatepass") for f in forms if f}
+
+
+def scrub(body: bytes, values: Iterable[str]) -> bytes:
+    """``body`` with every spelling of every secret value replaced by ``***``.
+
+    Longer spellings go first, so a secret that contains another is removed whole.
+    """
+    spellings: set[bytes] = set()
+    for value in values:
+        spellings |= _spellings(value)
+    for spelling in sorted(spellings, key=len, reverse=True):
+        if spelling in body:
+            body = body.replace(spelling, REDACTED.encode())
+    return body

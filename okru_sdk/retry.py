@@ -10,6 +10,7 @@ for another rule.
 from __future__ import annotations
 
 import dataclasses
+import math
 import random
 
 from .errors import APIError, OkError, RequestTimeout, TransportError
@@ -43,8 +44,11 @@ class RetryPolicy:
                 raise ValueError(f"RetryPolicy.{name} must not be negative")
         if self.max_retries < 0:
             raise ValueError("RetryPolicy.max_retries must not be negative")
-        if not self.total_timeout > 0:
-            raise ValueError("RetryPolicy.total_timeout must be a positive number of seconds")
+        if not (self.total_timeout > 0 and math.isfinite(self.total_timeout)):
+            raise ValueError(
+                "RetryPolicy.total_timeout must be a positive, finite number of seconds, "
+                f"got {self.total_timeout!r}"
+            )
 
     def decide(self, error: OkError, *, attempt: int, retry_safe: bool) -> str | None:
         """Why ``error`` is worth another attempt, or ``None`` to give up.

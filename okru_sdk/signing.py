@@ -13,16 +13,21 @@ import hashlib
 from collections.abc import Mapping
 
 __all__ = [
+    "JS_SDK_UNSIGNED_KEYS",
     "UNSIGNED_KEYS",
     "Circuit",
     "application_secret",
     "client_secret",
     "server_secret",
     "sign_params",
+    "sign_params_with_session_key",
 ]
 
-#: Keys that never take part in the signature.
-UNSIGNED_KEYS = frozenset({"sig", "access_token"})
+#: Keys left out of the signature, as the current OK.ru text says: ``sig`` and
+#: the user session, whether it is named ``access_token`` or (legacy) ``session_key``.
+UNSIGNED_KEYS = frozenset({"sig", "access_token", "session_key"})
+#: What OK.ru's JS SDK leaves out: it signs a legacy ``session_key``.
+JS_SDK_UNSIGNED_KEYS = frozenset({"sig", "access_token"})
 
 
 class Circuit(enum.Enum):
@@ -55,12 +60,19 @@ def application_secret(app_secret_key: str) -> str:
     return app_secret_key
 
 
-def sign_params(params: Mapping[str, str], secret: str) -> str:
+def sign_params(
+    params: Mapping[str, str], secret: str, *, unsigned: frozenset[str] = UNSIGNED_KEYS
+) -> str:
     """Return ``sig`` for already encoded wire parameters.
 
     ``params`` must hold the exact strings that go on the wire (see
     :func:`okru_sdk.encoding.encode_params`), so that what is signed is what
-    is sent.
+    is sent. ``unsigned`` names the keys left out.
     """
-    payload = "".join(f"{key}={params[key]}" for key in sorted(params) if key not in UNSIGNED_KEYS)
+    payload = "".join(f"{key}={params[key]}" for key in sorted(params) if key not in unsigned)
     return _md5_hex(payload + secret)
+
+
+def sign_params_with_session_key(params: Mapping[str, str], secret: str) -> str:
+    """``sig`` as OK.ru's JS SDK computes it: a legacy ``session_key`` is signed too."""
+    return sign_params(params, secret, unsigned=JS_SDK_UNSIGNED_KEYS)

@@ -16,12 +16,22 @@ from urllib.parse import quote_plus
 import aiohttp
 from multidict import CIMultiDictProxy
 
-from .errors import RequestTimeout, TransportError
+from .errors import OkError, RequestTimeout, TransportError
 
 if TYPE_CHECKING:
     from aiolimiter import AsyncLimiter
 
-__all__ = ["HttpReply", "HttpTransport", "encode_form"]
+__all__ = [
+    "DEFAULT_MAX_REPLY_SIZE",
+    "HttpReply",
+    "HttpTransport",
+    "ReplyTooLarge",
+    "SessionClosed",
+    "encode_form",
+]
+
+#: the default cap on one reply's size after decompression, bytes (64 MiB)
+DEFAULT_MAX_REPLY_SIZE = 64 * 1024 * 1024
 
 #: A dict ``data=`` costs ~100 µs a call in aiohttp (payload-registry misses,
 #: a FormData with a multipart writer, then urlencode); the body is built here.
@@ -54,6 +64,14 @@ class HttpReply:
     cookies: dict[str, str]
 
 
+class ReplyTooLarge(TransportError):
+    """The reply is larger than the session's ``max_reply_size`` (after decompression)."""
+
+
+class SessionClosed(OkError, RuntimeError):
+    """The SDK session was closed; build a new one to make more calls."""
+
+
 class HttpTransport:
     """Owns (or borrows) the aiohttp session and turns failures into SDK errors."""
 
@@ -64,9 +82,18 @@ class HttpTransport:
         http: aiohttp.ClientSession | None = None,
         max_connections: int = 100,
         rate_limit: float | None = None,
+        max_reply_size: int = DEFAULT_MAX_REPLY_SIZE,
     ) -> None:
         if max_connections < 1:
             raise ValueError(f"max_connections must be at least 1, got {max_connections!r}")
+        if isinstance(max_reply_size, bool) or not (
+            isinstance(max_reply_size, int) and max_reply_size > 0
+        ):
+            raise ValueError(
+                f"max_reply_size must be a positive number of bytes, got {max_reply_size!r}"
+            )
+        self.max_reply_size = max_reply_size
+        self.closed = False
         self._own = http is None
         self._http = http
         self.timeout = timeout
@@ -78,7 +105,16 @@ class HttpTransport:
     def owns_http(self) -> bool:
         return self._own
 
+    def check_open(self) -> None:
+        """Raise :class:`SessionClosed` once :meth:`close` has run."""
+        if self.closed:
+            raise SessionClosed(
+                "this okru-sdk session is closed: create a new session (or keep "
+                "'async with' around all the calls that share one)"
+            )
+
     def _client(self) -> aiohttp.ClientSession:
+        self.check_open()
         http = self._http
         if http is None or (self._own and http.closed):
             # Cookies are handled per OAuth dialog by the caller; API calls need none.
@@ -117,10 +153,12 @@ class HttpTransport:
         """
         seconds = self.timeout if timeout is None else timeout
         body = None if data is None else encode_form(data)
-        if self._limiter is not None:
-            await self._limiter.acquire()
+        client = self._client()
         try:
-            async with self._client().request(
+            if self._limiter is not None:
+                # the wait for the budget counts against the attempt's time
+                await asyncio.wait_for(self._limiter.acquire(), seconds)
+            async with client.request(
                 http_method,
                 url,
                 data=body,
@@ -130,7 +168,7 @@ class HttpTransport:
                 allow_redirects=False,
                 timeout=self._client_timeout(seconds),
             ) as resp:
-                body = await resp.read()
+                body = await self._read(resp, what)
                 return HttpReply(
                     status=resp.status,
                     headers=resp.headers,
@@ -154,7 +192,33 @@ class HttpTransport:
                 f"{what}: {type(exc).__name__}: {_safe_reason(exc)}", method=what
             ) from exc
 
+    async def _read(self, resp: aiohttp.ClientResponse, what: str) -> bytes:
+        """The whole body, refused once it (or its announced length) passes the cap."""
+        cap = self.max_reply_size
+        length = resp.content_length
+        if length is not None and length > cap:
+            raise self._too_large(what, resp.status, f"announces {length} bytes")
+        if length is not None and "Content-Encoding" not in resp.headers:
+            return await resp.read()
+        # Unknown or compressed length: count the decoded bytes as they arrive.
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := await resp.content.readany():
+            size += len(chunk)
+            if size > cap:
+                raise self._too_large(what, resp.status, f"passes {cap} bytes once decoded")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self, what: str, status: int, detail: str) -> ReplyTooLarge:
+        return ReplyTooLarge(
+            f"{what}: the reply {detail}; max_reply_size is {self.max_reply_size} bytes",
+            method=what,
+            status=status,
+        )
+
     async def close(self) -> None:
+        self.closed = True
         http = self._http
         if self._own and http is not None and not http.closed:
             await http.close()

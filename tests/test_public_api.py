@@ -41,6 +41,10 @@ HAND_WRITTEN = {
     "TokenSession",
     "TransportError",
     "authorization_url",
+    "code_from_redirect",
+    "new_state",
+    "ReplyTooLarge",
+    "SessionClosed",
 }
 
 

@@ -13,6 +13,7 @@ from okru_sdk.signing import (
     client_secret,
     server_secret,
     sign_params,
+    sign_params_with_session_key,
 )
 
 # From okru-protocol.md §2 (recomputed there with hashlib).
@@ -37,16 +38,19 @@ def test_client_circuit_sig_vector() -> None:
 
 
 def test_access_token_and_sig_are_never_signed() -> None:
-    assert frozenset({"sig", "access_token"}) == UNSIGNED_KEYS
+    assert frozenset({"sig", "access_token", "session_key"}) == UNSIGNED_KEYS
     secret = server_secret(VECTOR_TOKEN, VECTOR_APP_SECRET)
     with_extras = {**VECTOR_PARAMS, "access_token": VECTOR_TOKEN, "sig": "whatever"}
     assert sign_params(with_extras, secret) == "232c8eb921951c4dba9b72606f9ddb4c"
 
 
-def test_session_key_is_signed_like_any_other_parameter() -> None:
-    # Only sig and access_token are left out (the JS SDK's rule).
+def test_session_key_is_left_out_by_default_and_signed_on_request() -> None:
+    # The current OK.ru text removes session_key with access_token; the JS SDK signs it.
     secret = client_secret(VECTOR_SESSION_SECRET)
-    assert sign_params({**VECTOR_PARAMS, "session_key": "k"}, secret) != sign_params(
+    with_key = {**VECTOR_PARAMS, "session_key": "k"}
+    assert sign_params(with_key, secret) == sign_params(VECTOR_PARAMS, secret)
+    assert sign_params_with_session_key(with_key, secret) != sign_params(VECTOR_PARAMS, secret)
+    assert sign_params_with_session_key(VECTOR_PARAMS, secret) == sign_params(
         VECTOR_PARAMS, secret
     )
 

@@ -12,7 +12,7 @@ Inheritance (as in the user's specification)::
 from .base import SessionMode, TokenSession
 from .code import CodeClientSession, CodeServerSession, CodeSession
 from .implicit import ImplicitClientSession, ImplicitServerSession, ImplicitSession
-from .oauth import authorization_url, new_state
+from .oauth import authorization_url, code_from_redirect, new_state
 from .password import PasswordClientSession, PasswordServerSession, PasswordSession
 from .refresh import RefreshClientSession, RefreshServerSession, RefreshSession
 from .settings import SessionSettings
@@ -37,5 +37,6 @@ __all__ = [
     "SessionSettings",
     "TokenSession",
     "authorization_url",
+    "code_from_redirect",
     "new_state",
 ]

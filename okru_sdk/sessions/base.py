@@ -10,22 +10,32 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import json
+import ipaddress
 import logging
+import math
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import aiohttp
 from typing_extensions import Self
 
+from .._json import loads
 from ..encoding import encode_params
 from ..errors import APIError, AuthError, OkError, RequestTimeout, TransportError
-from ..redact import redact_body, redact_params
+from ..redact import redact_body, redact_params, scrub, secret_values
 from ..retry import DEFAULT_RETRY, RetryPolicy
-from ..signing import Circuit, application_secret, client_secret, server_secret, sign_params
-from ..transport import HttpReply, HttpTransport
+from ..signing import (
+    Circuit,
+    application_secret,
+    client_secret,
+    server_secret,
+    sign_params,
+    sign_params_with_session_key,
+)
+from ..transport import DEFAULT_MAX_REPLY_SIZE, HttpReply, HttpTransport
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -33,6 +43,8 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "SessionMode",
     "TokenSession",
+    "check_seconds",
+    "check_url",
 ]
 
 DEFAULT_API_URL = "https://api.ok.ru"
@@ -43,6 +55,54 @@ DEFAULT_TIMEOUT = 30.0
 SESSION_EXPIRED = 102
 
 log = logging.getLogger("okru_sdk")
+
+
+def check_seconds(value: Any, name: str) -> float:
+    """``value`` as seconds, or ``ValueError``: a positive, finite number.
+
+    aiohttp reads 0, negative and NaN timeouts as "wait forever", so they are
+    refused rather than passed on; an explicit ``None`` never means "no limit".
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+    seconds = float(value)
+    if not (seconds > 0 and math.isfinite(seconds)):
+        raise ValueError(f"{name} must be a positive, finite number of seconds, got {value!r}")
+    return seconds
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: str, name: str, *, allow_insecure_http: bool) -> str:
+    """``url`` without a trailing slash; refuse plain http to anything but loopback.
+
+    Tokens, secret keys and passwords travel to these URLs, so cleartext is
+    allowed only for tests on 127.0.0.1 / ::1 / localhost, or when the caller
+    says ``allow_insecure_http=True``.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError(f"{name} must be an https:// URL with a host, got {url!r}")
+    if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):
+        raise ValueError(
+            f"{name} {url!r} is plain http to a host that is not loopback: credentials would "
+            "travel in cleartext; use https, or pass allow_insecure_http=True if you must"
+        )
+    return url.rstrip("/")
+
+
+def _consume(task: asyncio.Future[Any]) -> None:
+    # A shared attempt whose waiters all gave up still ends; read its outcome so
+    # asyncio does not warn about an exception nobody retrieved.
+    if not task.cancelled():
+        task.exception()
 
 
 class SessionMode(enum.Enum):
@@ -86,9 +146,11 @@ class TokenSession:
         rate_limit: float | None = None,
         max_connections: int = 100,
         http: aiohttp.ClientSession | None = None,
+        max_reply_size: int = DEFAULT_MAX_REPLY_SIZE,
+        allow_insecure_http: bool = False,
+        sign_session_key: bool = False,
     ) -> None:
-        if timeout is None or not timeout > 0:
-            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        timeout = check_seconds(timeout, "timeout")
         if not isinstance(retry, RetryPolicy):
             raise TypeError(f"retry must be a RetryPolicy, got {type(retry).__name__}")
         self.app_id = str(app_id)
@@ -98,8 +160,13 @@ class TokenSession:
         self._session_secret_key = session_secret_key
         self._refresh_token = ""
         self.expires_at: float | None = None
-        self.api_url = api_url.rstrip("/")
-        self.connect_url = connect_url.rstrip("/")
+        self.api_url = check_url(api_url, "api_url", allow_insecure_http=allow_insecure_http)
+        self.connect_url = check_url(
+            connect_url, "connect_url", allow_insecure_http=allow_insecure_http
+        )
+        #: sign a legacy ``session_key`` parameter as OK.ru's JS SDK does (the
+        #: current OK.ru text leaves it out of the signature, as with access_token)
+        self.sign_session_key = sign_session_key
         self.retry = retry
         #: grant-flow sessions without a refresh token sign in again on 102 when true
         self.reauthorize = reauthorize
@@ -108,12 +175,14 @@ class TokenSession:
             http=http,
             max_connections=max_connections,
             rate_limit=rate_limit,
+            max_reply_size=max_reply_size,
         )
         self._fb_do = self.api_url + "/fb.do"
         self._signing_secret: str | None = None
         self._authorized = not self.needs_authorization
-        self._auth_lock: asyncio.Lock | None = None
-        self._renew_lock: asyncio.Lock | None = None
+        #: the one sign-in / renewal in flight; every concurrent caller awaits it
+        self._auth_task: asyncio.Future[None] | None = None
+        self._renew_task: asyncio.Future[None] | None = None
         if self._authorized:
             self._signing_secret = self._secret_for(self.circuit)
 
@@ -197,18 +266,54 @@ class TokenSession:
         """Obtain the access token (grant-flow sessions); a no-op for token sessions."""
         self._authorized = True
 
-    async def _ensure_authorized(self) -> None:
+    async def _sign_in(self) -> None:
+        await self.authorize()
+        self._authorized = True
+
+    async def _ensure_authorized(self, deadline: float | None = None) -> None:
         if self._authorized:
             return
-        if self._auth_lock is None:
-            self._auth_lock = asyncio.Lock()
-        async with self._auth_lock:
-            if not self._authorized:
-                await self.authorize()
-                self._authorized = True
+        if deadline is None:
+            deadline = asyncio.get_running_loop().time() + self.retry.total_timeout
+        await self._single_flight("_auth_task", self._sign_in, deadline, "signing in")
+
+    async def _single_flight(
+        self, slot: str, attempt: Callable[[], Awaitable[None]], deadline: float, what: str
+    ) -> None:
+        """Join the attempt in flight in ``slot`` (or start one) and share its outcome.
+
+        Every concurrent caller gets the one attempt's result, its error
+        included, so ten calls on a bad password send one login, not ten.
+        Each caller waits only until its own ``deadline``; the attempt itself
+        goes on for the others (it is bounded by the session's timeout).
+        """
+        task: asyncio.Future[None] | None = getattr(self, slot)
+        if task is None or task.done():
+            self._transport.check_open()
+            task = asyncio.ensure_future(attempt())
+            task.add_done_callback(_consume)
+            setattr(self, slot, task)
+        remaining = deadline - asyncio.get_running_loop().time()
+        if remaining <= 0:
+            raise RequestTimeout(f"{type(self).__name__}: the deadline passed before {what}")
+        try:
+            await asyncio.wait_for(asyncio.shield(task), remaining)
+        except asyncio.TimeoutError:
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                raise task.exception() from None  # type: ignore[misc]
+            raise RequestTimeout(
+                f"{type(self).__name__}: the call's deadline passed while {what}"
+            ) from None
 
     async def close(self) -> None:
-        """Close the aiohttp session if this SDK session created it."""
+        """Close the aiohttp session if this SDK session created it.
+
+        A closed session refuses further calls with :class:`~okru_sdk.SessionClosed`.
+        """
+        for slot in ("_auth_task", "_renew_task"):
+            task: asyncio.Future[None] | None = getattr(self, slot)
+            if task is not None and not task.done():
+                task.cancel()
         await self._transport.close()
 
     async def __aenter__(self) -> Self:
@@ -262,21 +367,25 @@ class TokenSession:
         call is repeated. An OK.ru error body raises the matching
         :class:`~okru_sdk.APIError`.
         """
-        await self._ensure_authorized()
+        policy = self.retry if retry is None else retry
+        if timeout is None:
+            per_attempt = self._transport.timeout
+        else:
+            per_attempt = check_seconds(timeout, "timeout")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + policy.total_timeout
+        if not self._authorized:
+            await self._ensure_authorized(deadline)
         encoded = encode_params(params)
         encoded["application_key"] = self.app_key
         encoded["format"] = "json"
         encoded["method"] = method
-        policy = self.retry if retry is None else retry
-        per_attempt = self._transport.timeout if timeout is None else timeout
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + policy.total_timeout
         attempt = 0
         renewed = False
         while True:
             attempt += 1
             if self._expired() and not renewed:
-                renewed = await self._renew(self._access_token)
+                renewed = await self._renew(self._access_token, deadline)
             wire = dict(encoded)
             self._sign(method, wire, mode, signed)
             remaining = deadline - loop.time()
@@ -290,7 +399,7 @@ class TokenSession:
                 return await self._send(method, wire, min(per_attempt, remaining))
             except APIError as exc:
                 if exc.code == SESSION_EXPIRED and not renewed:
-                    renewed = await self._renew(wire.get("access_token", ""))
+                    renewed = await self._renew(wire.get("access_token", ""), deadline)
                     if renewed:
                         attempt -= 1  # a renewal is not a retry
                         continue
@@ -322,8 +431,19 @@ class TokenSession:
             "POST", self._fb_do, what=method, data=wire, timeout=timeout
         )
         if debug:
-            log.debug("<- %s HTTP %d %s", method, reply.status, redact_body(reply.body))
-        return check_api_reply(method, reply)
+            body = scrub(reply.body, secret_values(wire, *self._secret_values()))
+            log.debug("<- %s HTTP %d %s", method, reply.status, redact_body(body))
+        return check_api_reply(method, reply, lambda: secret_values(wire, *self._secret_values()))
+
+    def _secret_values(self) -> tuple[str, ...]:
+        """Secrets this session holds, scrubbed from any reply an error is built from."""
+        return (
+            self._app_secret_key,
+            self._access_token,
+            self._session_secret_key,
+            self._refresh_token,
+            self._signing_secret or "",
+        )
 
     # -- renewal -------------------------------------------------------------------
 
@@ -336,26 +456,27 @@ class TokenSession:
         expires_at = self.expires_at
         return expires_at is not None and time.time() >= expires_at and self.can_renew
 
-    async def _renew(self, stale_token: str) -> bool:
+    async def _renew(self, stale_token: str, deadline: float) -> bool:
         """Replace the access token ``stale_token``; concurrent callers share one renewal.
 
         Returns whether the session now holds a token other than the stale one.
+        A failed renewal fails every call that waited for it.
         """
         if not self.can_renew:
             return False
-        if self._renew_lock is None:
-            self._renew_lock = asyncio.Lock()
-        async with self._renew_lock:
-            if self._access_token != stale_token:
-                return True  # another call renewed it while this one waited
-            if self._refresh_token:
-                from .oauth import refresh_access_token
+        if self._access_token != stale_token:
+            return True  # another call renewed it already
+        await self._single_flight("_renew_task", self._renew_now, deadline, "renewing the token")
+        return True
 
-                await refresh_access_token(self)
-            else:
-                log.info("%s: signing in again after the session expired", type(self).__name__)
-                await self.authorize()
-            return True
+    async def _renew_now(self) -> None:
+        if self._refresh_token:
+            from .oauth import refresh_access_token
+
+            await refresh_access_token(self)
+        else:
+            log.info("%s: signing in again after the session expired", type(self).__name__)
+            await self.authorize()
 
     def _sign(self, method: str, wire: dict[str, str], mode: SessionMode, signed: bool) -> None:
         wire.pop("sig", None)
@@ -374,7 +495,7 @@ class TokenSession:
                     f"{method} is called without a user session and must be signed with the "
                     f"application secret key, which this {type(self).__name__} does not have"
                 )
-            wire["sig"] = sign_params(wire, application_secret(self._app_secret_key))
+            wire["sig"] = self._signature(wire, application_secret(self._app_secret_key))
             return
         if mode is SessionMode.REQUIRED and not self._access_token:
             raise AuthError(
@@ -383,26 +504,46 @@ class TokenSession:
         secret = self._signing_secret
         if secret is None:
             secret = self._signing_secret = self._secret_for(self.circuit)
-        wire["sig"] = sign_params(wire, secret)
+        wire["sig"] = self._signature(wire, secret)
         if self._access_token:
             wire["access_token"] = self._access_token
 
+    def _signature(self, wire: Mapping[str, str], secret: str) -> str:
+        if self.sign_session_key:
+            return sign_params_with_session_key(wire, secret)
+        return sign_params(wire, secret)
 
-def check_api_reply(method: str, reply: HttpReply) -> bytes:
-    """Raise for an OK.ru error body or an HTTP error status; return the body."""
+
+def check_api_reply(
+    method: str,
+    reply: HttpReply,
+    secrets: Callable[[], list[str]] | None = None,
+) -> bytes:
+    """Raise for an OK.ru error body or a non-2xx HTTP status; return the body.
+
+    ``secrets`` gives the secret values of the request; they are scrubbed from
+    the reply before an error is built from it (OK.ru's signature error, for
+    one, quotes the signed string, password included).
+    """
     body = reply.body
+    status = reply.status
     if b'"error_code"' in body:
+        if secrets is not None:
+            body = scrub(body, secrets())
         try:
-            payload = json.loads(body)
+            payload = loads(body)
         except ValueError:
             payload = None
         if isinstance(payload, dict) and "error_code" in payload:
             raise APIError.from_payload(payload, method=method, raw=body)
-    if reply.status >= 400:
+    if not 200 <= status < 300:
+        if secrets is not None:
+            body = scrub(body, secrets())
+        kind = "a redirect" if 300 <= status < 400 else "an error status"
         raise TransportError(
-            f"{method}: HTTP {reply.status} without an OK.ru error body",
+            f"{method}: HTTP {status} ({kind}) without an OK.ru error body",
             method=method,
-            status=reply.status,
+            status=status,
             body=body,
             retry_after=_retry_after(reply.headers.get("Retry-After")),
         )

@@ -33,6 +33,9 @@ class CodeSession(TokenSession):
         self._code = code
         self.redirect_uri = redirect_uri
 
+    def _secret_values(self) -> tuple[str, ...]:
+        return (*super()._secret_values(), self._code)
+
     async def authorize(self) -> None:
         params = {
             "grant_type": "authorization_code",

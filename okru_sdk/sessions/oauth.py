@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-import json
+import hmac
 import secrets
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
-from ..errors import AuthError, ResponseDecodeError, TransportError
+from .._json import loads
+from ..errors import AuthError, ResponseDecodeError, TransportError, utf8_text
+from ..redact import scrub, secret_values
 from ..signing import Circuit
 from .base import DEFAULT_CONNECT_URL, TokenSession
 
-__all__ = ["TokenReply", "authorization_url", "join_scope", "new_state", "request_token"]
+__all__ = [
+    "TokenReply",
+    "authorization_url",
+    "code_from_redirect",
+    "join_scope",
+    "new_state",
+    "request_token",
+]
 
 TOKEN_ENDPOINT = "oauth/token.do"
 
@@ -41,8 +50,11 @@ def authorization_url(
 ) -> str:
     """The URL to send the user's browser to for the code (or token) flow.
 
-    Pass a ``state`` made with :func:`new_state` and compare it with the one
-    the redirect brings back.
+    Keep the ``state`` (make one with :func:`new_state`) and check the one the
+    redirect brings back with :func:`code_from_redirect`. Without a ``state``
+    a fresh one is put in the URL anyway (read it back with
+    ``parse_qs(urlsplit(url).query)["state"]``), so no authorize request goes
+    out without CSRF protection.
     """
     query = {
         "client_id": str(app_id),
@@ -51,9 +63,32 @@ def authorization_url(
         "redirect_uri": redirect_uri,
         "layout": layout,
     }
-    if state is not None:
-        query["state"] = state
+    query["state"] = new_state() if state is None else state
     return f"{connect_url.rstrip('/')}/oauth/authorize?{urlencode(query)}"
+
+
+def code_from_redirect(redirect_url: str, *, state: str) -> str:
+    """The ``code`` of the OAuth redirect, after checking that it carries ``state``.
+
+    ``redirect_url`` is the full URL OK.ru sent the browser back to (or just
+    its query string). Raises :class:`~okru_sdk.AuthError` when the user
+    refused (``error=``), the state is missing or differs (a forged or stale
+    redirect), or no code came back.
+    """
+    query = urlsplit(redirect_url).query if "?" in redirect_url else redirect_url
+    values = parse_qs(query.lstrip("?"), keep_blank_values=True)
+    if "error" in values:
+        raise AuthError(f"the authorization was refused: {values['error'][0]}")
+    returned = values.get("state", [""])[0]
+    if not state or not hmac.compare_digest(returned.encode(), state.encode()):
+        raise AuthError(
+            "the redirect's state does not match the one sent: refusing the code "
+            "(a forged or stale redirect)"
+        )
+    code = values.get("code", [""])[0]
+    if not code:
+        raise AuthError("the redirect carries no code")
+    return code
 
 
 class TokenReply:
@@ -93,28 +128,34 @@ async def request_token(
     transport, api_url = session._transport, session.api_url
     what = f"{TOKEN_ENDPOINT} ({grant})"
     reply = await transport.request("POST", f"{api_url}/{TOKEN_ENDPOINT}", what=what, data=params)
+    body = reply.body
+    ok = 200 <= reply.status < 300
     try:
-        payload = json.loads(reply.body)
+        payload = loads(body)
     except ValueError:
         payload = None
-    if isinstance(payload, dict):
-        if "error" in payload or "error_code" in payload:
-            error = payload.get("error") or payload.get("error_code")
-            text = payload.get("error_description") or payload.get("error_msg") or ""
-            hint = "" if "client_secret" in params else _server_variant_hint(session)
-            raise AuthError(f"{what} refused: {error}: {text}".rstrip(": ") + hint)
-        token = TokenReply(payload)
-        if token.access_token:
-            return token
-    if reply.status >= 400:
+    if isinstance(payload, dict) and ok and payload.get("access_token"):
+        return TokenReply(payload)
+    # An error: OK.ru may echo what was sent (client_secret, code, refresh_token).
+    body = scrub(body, secret_values(params, *session._secret_values()))
+    try:
+        payload = loads(body)
+    except ValueError:
+        payload = None
+    if isinstance(payload, dict) and ("error" in payload or "error_code" in payload):
+        error = payload.get("error") or payload.get("error_code")
+        text = payload.get("error_description") or payload.get("error_msg") or ""
+        hint = "" if "client_secret" in params else _server_variant_hint(session)
+        raise AuthError(utf8_text(f"{what} refused: {error}: {text}".rstrip(": ") + hint))
+    if not ok:
         raise TransportError(
             f"{what}: HTTP {reply.status} without an OAuth reply",
             method=what,
             status=reply.status,
-            body=reply.body,
+            body=body,
         )
     if payload is None:
-        raise ResponseDecodeError(f"{what}: the reply is not JSON", method=what, body=reply.body)
+        raise ResponseDecodeError(f"{what}: the reply is not JSON", method=what, body=body)
     raise AuthError(f"{what}: the reply carries no access_token")
 
 

@@ -52,6 +52,9 @@ class PasswordSession(TokenSession):
         self.scope = join_scope(scope)
         self.uid: str | None = None
 
+    def _secret_values(self) -> tuple[str, ...]:
+        return (*super()._secret_values(), self._passwd)
+
     async def authorize(self) -> None:
         wire = {
             "application_key": self.app_key,

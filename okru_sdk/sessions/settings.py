@@ -28,3 +28,10 @@ class SessionSettings(TypedDict, total=False):
     max_connections: int
     #: an aiohttp session to use; the SDK never closes one it was given
     http: aiohttp.ClientSession | None
+    #: cap on one reply's size in bytes, after decompression; default 64 MiB
+    max_reply_size: int
+    #: allow plain http:// API and connect URLs to hosts other than loopback; default False
+    allow_insecure_http: bool
+    #: sign a legacy ``session_key`` parameter (OK.ru's JS SDK does); default False,
+    #: as the current OK.ru text leaves it out of the signature
+    sign_session_key: bool

@@ -26,7 +26,7 @@ from typing import Any
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from ..signing import Circuit, server_secret, sign_params
+from ..signing import Circuit, server_secret, sign_params, sign_params_with_session_key
 from . import methods as _methods
 from . import oauth as _oauth
 from .faults import FaultInjector
@@ -529,9 +529,9 @@ class OkEmulator:
                 if spec.unsigned:
                     return token, None
                 raise EmulatorError(104, "PARAM_SIGNATURE : No signature specified")
-            if sig == sign_params(params, server_secret(key, app.app_secret_key)):
+            if _signed_by(sig, params, server_secret(key, app.app_secret_key)):
                 return token, Circuit.SERVER
-            if sig == sign_params(params, token.session_secret_key):
+            if _signed_by(sig, params, token.session_secret_key):
                 return token, Circuit.CLIENT
             raise EmulatorError(104, "PARAM_SIGNATURE : Invalid signature")
 
@@ -539,16 +539,27 @@ class OkEmulator:
             if spec.unsigned:
                 return None, None
             raise EmulatorError(104, "PARAM_SIGNATURE : No signature specified")
-        if sig == sign_params(params, app.app_secret_key):
+        if _signed_by(sig, params, app.app_secret_key):
             return None, Circuit.APPLICATION
         # a client-server signature with no token in the request: find the session by its secret
         now = self.clock()
         matched_expired = False
         for token in self.tokens.values():
-            if token.app is app and sig == sign_params(params, token.session_secret_key):
+            if token.app is app and _signed_by(sig, params, token.session_secret_key):
                 if not token.is_expired(now):
                     return token, Circuit.CLIENT
                 matched_expired = True
         if matched_expired:
             raise EmulatorError(102, "PARAM_SESSION_EXPIRED : Session expired")
         raise EmulatorError(104, "PARAM_SIGNATURE : Invalid signature")
+
+
+def _signed_by(sig: str, params: dict[str, str], secret: str) -> bool:
+    """Whether ``sig`` signs ``params`` with ``secret``.
+
+    A legacy ``session_key`` is accepted both left out of the signature (the
+    current OK.ru text) and signed (OK.ru's JS SDK), as the SDK can do either.
+    """
+    if sig == sign_params(params, secret):
+        return True
+    return "session_key" in params and sig == sign_params_with_session_key(params, secret)
