@@ -35,6 +35,9 @@ __all__ = [
 ]
 
 DOC_URL = "https://apiok.ru/dev/methods/rest/{group}/{method}"
+#: ``source`` prefixes of official method pages and of the official docs repository
+OFFICIAL_SITES = ("https://apiok.ru/", "https://new.apiok.ru/")
+DOCS_REPO = "github:apiok/documentation"
 
 #: how a type is known, strongest first: an official method page, the official docs
 #: repository's description, the legacy SDK docs, client code, a guess from the name;
@@ -237,6 +240,16 @@ class Method(_Strict):
         if self.result_source == "inferred":
             reasons.append("result type inferred")
         return reasons
+
+    @property
+    def official_page(self) -> bool:
+        """Whether an official apiok.ru method page backs the entry (a ``source`` URL)."""
+        return any(src.startswith(OFFICIAL_SITES) for src in self.source)
+
+    @property
+    def docs_repo(self) -> bool:
+        """Whether the official docs repository (apiok/documentation) backs the entry."""
+        return any(src.startswith(DOCS_REPO) for src in self.source)
 
     @property
     def doc_link(self) -> str:

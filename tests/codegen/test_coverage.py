@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from codegen.catalogue import Catalogue, load_catalogue
+from codegen.catalogue import Catalogue, Method, load_catalogue
 
 REPO = Path(__file__).resolve().parents[2]
 PAGES = [
@@ -40,6 +40,14 @@ def _bucket(source: str | None) -> str:
     )
 
 
+def _official(m: Method) -> bool:
+    return any(re.match(r"https://(new\.)?apiok\.ru/", s) for s in m.source)
+
+
+def _docs_repo(m: Method) -> bool:
+    return any(s.startswith("github:apiok/documentation") for s in m.source)
+
+
 def _unconfirmed(catalogue: Catalogue) -> list[str]:
     names = []
     for m in catalogue.methods:
@@ -49,6 +57,35 @@ def _unconfirmed(catalogue: Catalogue) -> list[str]:
     return sorted(names)
 
 
+def _group_row(methods: list[Method], unconfirmed: list[str]) -> list[str]:
+    return [
+        str(len(methods)),
+        str(sum(_official(m) for m in methods)),
+        str(sum(_docs_repo(m) and not _official(m) for m in methods)),
+        str(sum(not (_official(m) or _docs_repo(m)) for m in methods)),
+        str(sum(m.first_party for m in methods)),
+        str(sum(m.deprecated for m in methods)),
+        str(sum(m.name in unconfirmed for m in methods)),
+    ]
+
+
+PARAMS = ["doc", "doc_repo", "legacy/code", "inferred", "not stated"]
+RESULTS = ["doc", "doc_repo", "legacy/code", "inferred", "unknown", "not stated"]
+
+
+def _evidence_row(methods: list[Method]) -> list[str]:
+    params = collections.Counter(_bucket(p.type_source) for m in methods for p in m.params)
+    results = collections.Counter(_bucket(m.result_source) for m in methods)
+    total = sum(len(m.params) for m in methods)
+    share = f"{100 * params['inferred'] / total:.1f}%" if total else "-"
+    return [
+        str(total),
+        *(str(params[c]) for c in PARAMS),
+        share,
+        *(str(results[c]) for c in RESULTS),
+    ]
+
+
 @pytest.mark.parametrize(("schema", "page"), PAGES, ids=["schema", "fixture"])
 def test_coverage_counts_match_the_catalogue(schema: Path, page: Path) -> None:
     catalogue = load_catalogue(schema)
@@ -56,45 +93,26 @@ def test_coverage_counts_match_the_catalogue(schema: Path, page: Path) -> None:
     methods = catalogue.methods
     unconfirmed = _unconfirmed(catalogue)
 
-    groups = _table_rows(text, "| group | methods | params |")
-    expected_groups = {
-        g.group: [
-            str(len(g.methods)),
-            str(sum(len(m.params) for m in g.methods)),
-            str(sum(m.first_party for m in g.methods)),
-            str(sum(m.deprecated for m in g.methods)),
-            str(sum(m.name in unconfirmed for m in g.methods)),
-        ]
-        for g in catalogue.groups
-    }
-    expected_groups["**all**"] = [
-        str(len(methods)),
-        str(sum(len(m.params) for m in methods)),
-        str(sum(m.first_party for m in methods)),
-        str(sum(m.deprecated for m in methods)),
-        str(len(unconfirmed)),
-    ]
-    assert groups == expected_groups, "run `make generate`"
+    groups = _table_rows(text, "| group | methods | official page |")
+    expected = {g.group: _group_row(g.methods, unconfirmed) for g in catalogue.groups}
+    expected["**all**"] = _group_row(methods, unconfirmed)
+    assert groups == expected, "run `make generate`"
 
-    sources = _table_rows(text, "| counted | doc |")
-    columns = ["doc", "legacy/code", "inferred", "not stated"]
-    results = collections.Counter(_bucket(m.result_source) for m in methods)
-    params = collections.Counter(_bucket(p.type_source) for m in methods for p in m.params)
-    assert sources["method results"][:4] == [str(results[c]) for c in columns]
-    assert sources["parameters"][:4] == [str(params[c]) for c in columns]
-    by_params: collections.Counter[str] = collections.Counter()
-    for m in methods:
-        if not m.params:
-            by_params["no params"] += 1
-        else:
-            by_params[max((_bucket(p.type_source) for p in m.params), key=columns.index)] += 1
-    assert sources["methods by parameters"] == [str(by_params[c]) for c in [*columns, "no params"]]
+    evidence = _table_rows(text, "| group | params | doc |")
+    expected = {g.group: _evidence_row(g.methods) for g in catalogue.groups}
+    expected["**all**"] = _evidence_row(methods)
+    assert evidence == expected, "run `make generate`"
 
     conf = collections.Counter(m.confidence for m in methods)
     assert (
         f"Confidence of the entries: high {conf['high']}, medium {conf['medium']}, "
         f"low {conf['low']}." in text
     )
+
+    no_official = sorted(m.name for m in methods if not (_official(m) or _docs_repo(m)))
+    assert f"### Methods without official evidence: {len(no_official)}" in text
+    section = text.split("### Methods without official evidence", 1)[1].split("\n### ", 1)[0]
+    assert sorted(re.findall(r"^- `([^`]+)`$", section, flags=re.MULTILINE)) == no_official
 
     assert f"### Result shape unconfirmed: {len(unconfirmed)} of {len(methods)} methods" in text
     section = text.split("### Result shape unconfirmed", 1)[1].split("\n## ", 1)[0]
