@@ -41,6 +41,7 @@ generate: $(STAMP)
 	$(BIN)/python -m codegen
 
 check-generated: generate
+	$(BIN)/python -m codegen.tools.format_schema --check
 	git diff --exit-code -- $(GENERATED)
 	test -z "$$(git status --porcelain --untracked-files=all -- $(GENERATED))"
 

@@ -291,7 +291,6 @@ class EnumType(_Strict):
     file: str = ""
 
 
-
 class ObjectSchema(_Strict):
     """One ``schema/objects/<name>.yaml`` file: a JSON Schema with a ``title``."""
 
@@ -378,10 +377,23 @@ def _py_str(value: str) -> str:
 
 def _read_yaml(path: Path, rel: str) -> Any:
     try:
-        with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
+        anchored = next(
+            (e for e in yaml.parse(text) if getattr(e, "anchor", None) is not None), None
+        )
     except yaml.YAMLError as exc:
         raise CatalogueError(rel, "-", "-", f"not valid YAML: {exc}") from exc
+    if anchored is not None:
+        line = anchored.start_mark.line + 1
+        raise CatalogueError(
+            rel,
+            "-",
+            f"line {line}",
+            "YAML anchors and aliases are not used in the catalogue: write the value out "
+            "(python -m codegen.tools.format_schema does it)",
+        )
+    return data
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:

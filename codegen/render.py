@@ -63,7 +63,8 @@ def _pystr(value: str) -> str:
 
 def _example_json(value: Any) -> str:
     """An example as a Python literal of its compact JSON text (split to fit lines)."""
-    text = json.dumps(value, ensure_ascii=False, sort_keys=False, separators=(",", ":"))
+    # ASCII escapes: a Cyrillic example split across lines would read as confusable text
+    text = json.dumps(value, ensure_ascii=True, sort_keys=False, separators=(",", ":"))
     if len(text) <= 60:
         return _pystr(text)
     chunks = [text[i : i + 60] for i in range(0, len(text), 60)]
@@ -166,10 +167,17 @@ def _param_doc(method: Method) -> list[str]:
 
 
 FIRST_PARTY_WARNING = (
-    "Warning: first-party only. OK.ru allows this method for its own and whitelisted "
-    "apps; other apps get an error."
+    "Warning: whitelisted. OK.ru allows this method only for its own apps and apps on its "
+    "white list; other apps get an error. OK.ru's pages say to ask for access at "
+    "api-support@ok.ru (or through your OK.ru contact), naming the application ids."
 )
 DEPRECATED_WARNING = "Deprecated: OK.ru has deprecated this method; avoid it in new code."
+
+
+def _deprecated_warning(method: Method) -> str:
+    if method.replaced_by:
+        return f"{DEPRECATED_WARNING[:-1]}; use ``{method.replaced_by}`` instead."
+    return DEPRECATED_WARNING
 
 
 def method_warnings(method: Method) -> list[str]:
@@ -178,7 +186,7 @@ def method_warnings(method: Method) -> list[str]:
     if method.first_party:
         out.append(FIRST_PARTY_WARNING)
     if method.deprecated:
-        out.append(DEPRECATED_WARNING)
+        out.append(_deprecated_warning(method))
     return out
 
 

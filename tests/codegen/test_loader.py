@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from codegen.catalogue import CatalogueError, load_catalogue
+from codegen.tools.format_schema import dump
 
 FIXTURE = Path(__file__).parent / "fixture_schema"
 
@@ -25,7 +26,7 @@ def schema(tmp_path: Path) -> Path:
 def _edit(path: Path, change: Callable[[Any], None]) -> None:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     change(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    path.write_text(dump(data), encoding="utf-8")
 
 
 def _method(data: Any, name: str) -> Any:
@@ -167,3 +168,49 @@ def test_fields_of_an_unknown_object(schema: Path) -> None:
     assert "people.getProfile" in str(err)
     assert "params.fields.fields_of" in str(err)
     assert "Nobody" in str(err)
+
+
+def test_yaml_anchors_are_refused(schema: Path) -> None:
+    path = schema / "methods/people.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace('example: [{uid: "1"}]', 'example: &shared [{uid: "1"}]', 1)
+    path.write_text(text, encoding="utf-8")
+    err = _fails(schema)
+    assert err.file.endswith("people.yaml") and err.field.startswith("line ")
+    assert "anchors" in str(err)
+
+
+def test_enum_types_resolve_to_values(schema: Path) -> None:
+    catalogue = load_catalogue(schema)
+    find = next(m for m in catalogue.methods if m.name == "people.find")
+    params = {p.name: p for p in find.params}
+    assert params["direction"].enum == ["FORWARD", "BACKWARD"]
+    assert params["direction"].annotation == 'Literal["FORWARD", "BACKWARD"]'
+    assert params["kinds"].enum is None and params["kinds"].known_values == ["PERSON", "BRAND"]
+    assert params["kinds"].annotation == 'Sequence[Literal["PERSON", "BRAND"] | str]'
+    assert [e.name for e in catalogue.enums] == ["Direction", "ProfileKind"]
+
+
+def test_unknown_enum_type(schema: Path) -> None:
+    _edit(
+        schema / "methods/people.yaml",
+        lambda d: _param(d, "people.find", "direction").update(enum_type="Nope"),
+    )
+    err = _fails(schema)
+    assert (err.entry, err.field) == ("people.find", "params.direction.enum_type")
+    assert "schema/enums/Nope.yaml" in str(err)
+
+
+def test_enum_type_and_enum_together(schema: Path) -> None:
+    _edit(
+        schema / "methods/people.yaml",
+        lambda d: _param(d, "people.find", "direction").update(enum=["FORWARD"]),
+    )
+    err = _fails(schema)
+    assert "enum_type replaces enum" in str(err)
+
+
+def test_enum_file_name_must_match(schema: Path) -> None:
+    (schema / "enums/Direction.yaml").rename(schema / "enums/Way.yaml")
+    err = _fails(schema)
+    assert err.file.endswith("enums/Way.yaml") and err.field == "name"

@@ -6,4 +6,8 @@ from __future__ import annotations
 
 __all__ = ["SECRET_PARAMS"]
 
-SECRET_PARAMS: frozenset[str] = frozenset({})
+SECRET_PARAMS: frozenset[str] = frozenset(
+    {
+        "searchToken",
+    }
+)

@@ -23,6 +23,9 @@ async def test_find(contract: Contract) -> None:
         query="1",
         from_=1,
         sort_order="ASC",
+        direction="FORWARD",
+        kinds=["1"],
+        search_token="1",
         ids=[1],
         filter={},
     )
@@ -30,6 +33,9 @@ async def test_find(contract: Contract) -> None:
         "query": "1",
         "from": "1",
         "sortOrder": "ASC",
+        "direction": "FORWARD",
+        "kinds": "1",
+        "searchToken": "1",
         "ids": "1",
         "filter": "{}",
     }

@@ -38,6 +38,9 @@ _SPEC_FIND: MethodSpec[list[Profile]] = MethodSpec(
         Param("query", "string", required=True),
         Param("from", "int"),
         Param("sortOrder", "string", enum=("ASC", "DESC")),
+        Param("direction", "string", enum=("FORWARD", "BACKWARD")),
+        Param("kinds", "list", item="string"),
+        Param("searchToken", "string"),
         Param("ids", "list", item="int", max_items=100),
         Param("filter", "json"),
     ),
@@ -82,6 +85,9 @@ class PeopleMethods:
         query: str,
         from_: int | NotGiven = NOT_GIVEN,
         sort_order: Literal["ASC", "DESC"] | NotGiven = NOT_GIVEN,
+        direction: Literal["FORWARD", "BACKWARD"] | NotGiven = NOT_GIVEN,
+        kinds: Sequence[Literal["PERSON", "BRAND"] | str] | NotGiven = NOT_GIVEN,
+        search_token: str | NotGiven = NOT_GIVEN,
         ids: Sequence[int] | NotGiven = NOT_GIVEN,
         filter: Mapping[str, Any] | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
@@ -98,6 +104,9 @@ class PeopleMethods:
             query: What to look for.
             from_: Where to start (a Python keyword). Wire name ``from``.
             sort_order: Order. Wire name ``sortOrder``. Server default: ``"ASC"``.
+            direction: Which way to page (a shared closed enum).
+            kinds: Kinds of profile (a shared open enum). Known values: PERSON, BRAND.
+            search_token: A secret token (redacted from logs and errors). Wire name ``searchToken``.
             ids: Only these ids. At most 100 items.
             filter: A JSON filter.
             timeout: Seconds for this call instead of the session's timeout.
@@ -110,6 +119,9 @@ class PeopleMethods:
             "query": query,
             "from": from_,
             "sortOrder": sort_order,
+            "direction": direction,
+            "kinds": kinds,
+            "searchToken": search_token,
             "ids": ids,
             "filter": filter,
         }
@@ -152,10 +164,12 @@ class PeopleMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> list[str]:
-        """Warning: first-party only. OK.ru allows this method for its own and whitelisted apps;
-        other apps get an error.
+        """Warning: whitelisted. OK.ru allows this method only for its own apps and apps on its
+        white list; other apps get an error. OK.ru's pages say to ask for access at
+        api-support@ok.ru (or through your OK.ru contact), naming the application ids.
 
-        Deprecated: OK.ru has deprecated this method; avoid it in new code.
+        Deprecated: OK.ru has deprecated this method; avoid it in new code; use ``people.find``
+        instead.
 
         List tags of profiles; only for first-party apps, and deprecated.
 
