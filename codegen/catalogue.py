@@ -385,7 +385,8 @@ def _read_yaml(path: Path, rel: str) -> Any:
     except yaml.YAMLError as exc:
         raise CatalogueError(rel, "-", "-", f"not valid YAML: {exc}") from exc
     if anchored is not None:
-        line = anchored.start_mark.line + 1
+        mark = anchored.start_mark
+        line = mark.line + 1 if mark is not None else 0
         raise CatalogueError(
             rel,
             "-",

@@ -49,7 +49,83 @@ def utf8_text(text: str) -> str:
 
 
 class OkError(Exception):
-    """Root of all errors raised by okru-sdk."""
+    """Root of all errors raised by okru-sdk.
+
+    Every SDK error pickles (process pools, task queues, result backends): the
+    copy has the same type, text and public attributes, and is rebuilt without
+    calling ``__init__``, so subclasses need no pickling code of their own.
+    The texts travel as they are (they never hold a secret); the payloads are
+    redacted as for a log line: in the bytes (``raw``, ``body``) and data kept
+    on the error, values of secret-named fields (``"access_token": ...``,
+    ``password=...``) become ``***``. An underlying exception kept as an
+    attribute (``cause``) travels only if it is an SDK error itself; a
+    decoder's or pydantic's error, which may quote the reply, arrives as
+    ``None``. ``__cause__``, ``__context__`` and the traceback never travel,
+    as with any pickled exception.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        state = {name: _portable(value) for name, value in vars(self).items()}
+        return (_rebuild, (type(self), self.args, state))
+
+
+# -- pickling --------------------------------------------------------------------------------
+
+
+def _rebuild(cls: type[OkError], args: tuple[Any, ...], state: dict[str, Any]) -> OkError:
+    """Unpickle an SDK error: ``args`` and attributes back, ``__init__`` not called.
+
+    Pickles name this function: keep its name and module, or old pickles break.
+    """
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
+def _portable(value: Any) -> Any:
+    """``value`` fit to leave the process: secret-named fields redacted, foreign errors dropped."""
+    try:
+        return _scrubbed(value)
+    except RecursionError:
+        return None  # nested too deep to check (or to pickle)
+
+
+def _scrubbed(value: Any) -> Any:
+    from .redact import REDACTED, SECRET_KEYS
+
+    if isinstance(value, OkError):
+        return value  # pickled by its own __reduce__
+    if isinstance(value, BaseException):
+        return None
+    if isinstance(value, bytes):
+        return _scrubbed_bytes(value)
+    if isinstance(value, dict):
+        return {k: REDACTED if k in SECRET_KEYS else _scrubbed(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_scrubbed(item) for item in value]
+    if type(value) is tuple:
+        return tuple(_scrubbed(item) for item in value)
+    return value
+
+
+def _scrubbed_bytes(body: bytes) -> bytes:
+    """A JSON body re-serialised only if a secret was in it; other bodies as text."""
+    import json
+
+    from ._json import loads
+    from .redact import redact_text
+
+    try:
+        decoded = loads(body)
+        redacted = _scrubbed(decoded)
+        if redacted == decoded:
+            return body
+        return json.dumps(redacted, ensure_ascii=False, separators=(",", ":")).encode()
+    except (ValueError, RecursionError):
+        text = body.decode("utf-8", "surrogateescape")
+        scrubbed = redact_text(text)
+        return body if scrubbed == text else scrubbed.encode("utf-8", "surrogateescape")
 
 
 class AuthError(OkError):

@@ -61,7 +61,10 @@ def payment(**overrides: str) -> dict[str, str]:
 
 
 def parse(query: dict[str, str], **kwargs: bool) -> PaymentCallback:
-    return parse_payment_callback(query, app_key=APP_KEY, app_secret_key=APP_SECRET, **kwargs)
+    # These fixed-date callbacks skip the freshness window (tested in test_callbacks_hardening.py).
+    return parse_payment_callback(
+        query, app_key=APP_KEY, app_secret_key=APP_SECRET, max_age=None, **kwargs
+    )
 
 
 def rejected(query: dict[str, str]) -> PaymentCallbackError:
@@ -372,7 +375,9 @@ async def serve() -> AsyncIterator[Serve]:
         app = web.Application()
         app.router.add_get(
             "/ok/payment",
-            payment_handler(on_payment, app_key=APP_KEY, app_secret_key=APP_SECRET, **options),
+            payment_handler(
+                on_payment, app_key=APP_KEY, app_secret_key=APP_SECRET, max_age=None, **options
+            ),
         )
         runner = web.AppRunner(app)
         await runner.setup()
