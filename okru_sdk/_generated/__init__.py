@@ -8,6 +8,6 @@ Nothing is imported here: groups, models and the error classes load on first use
 from __future__ import annotations
 
 #: sha256 of the catalogue files this code was generated from
-CATALOGUE_SHA256 = "657df652ca8853ddfba71e4d0eb40311a646656382b67ee5c59e8e669629d4a1"
+CATALOGUE_SHA256 = "fe0e18e2a5c3c881d4e6a085f5728a91dfdeaa42c5c7319bf32b738fd0f161de"
 #: number of catalogued methods
-METHOD_COUNT = 193
+METHOD_COUNT = 204

@@ -50,7 +50,7 @@ METHODS: dict[str, MethodFacts] = {
     "apps.getAppPromoInfo": MethodFacts(
         session="optional",
         required_params=(),
-        example_json='{"topic_id":"67411424436536","text":"Double coins"}',
+        example_json=('{"topic_id":"67411424436536","text":"Double coins all weekend"}'),
         signed=True,
         params=(),
     ),
@@ -61,8 +61,10 @@ METHODS: dict[str, MethodFacts] = {
             "node",
         ),
         example_json=(
-            '{"apps":[{"appId":512000000001,"name":"Example game","player'
-            's":1200}],"anchor":"LTE=","has_more":true}'
+            '{"anchor":"LTIw","apps":[{"appId":512000384821,"name":"Farm '
+            'Valley","players":1204356,"pic128x128":"https://i.mycdn.me/i'
+            '?r=AyH4iRPQ2q0otWIFepML2LxRS7nfjJ9z1u6K0JdHgEC5xw"}],"has_mo'
+            're":true}'
         ),
         signed=True,
         params=(
@@ -76,7 +78,8 @@ METHODS: dict[str, MethodFacts] = {
         session="required",
         required_params=("fields",),
         example_json=(
-            '{"nodes":[{"anchor":"LTE=","apps":[{"appId":512000000001,"name":"Example game"}]}]}'
+            '{"nodes":[{"anchor":"LTEw","apps":[{"appId":512000384821,"na'
+            'me":"Farm Valley","players":1204356}]}]}'
         ),
         signed=True,
         params=(
@@ -88,8 +91,8 @@ METHODS: dict[str, MethodFacts] = {
         session="required",
         required_params=("fields",),
         example_json=(
-            '{"apps":[{"appId":512000000001,"name":"Example game"}],"anch'
-            'or":"LTE=","has_more":false}'
+            '{"anchor":"LTIw","apps":[{"appId":512001927364,"name":"Gem Q'
+            'uest","category":"puzzle"}],"has_more":false,"totalCount":1}'
         ),
         signed=True,
         params=(
@@ -102,8 +105,8 @@ METHODS: dict[str, MethodFacts] = {
         session="optional",
         required_params=(),
         example_json=(
-            '{"apps":[{"appId":512000000001,"name":"Example game"}],"anch'
-            'or":"LTE=","has_more":true}'
+            '{"anchor":"LTIw","apps":[{"appId":512000384821,"name":"Farm '
+            'Valley","players":1204356}],"has_more":true}'
         ),
         signed=True,
         params=(
@@ -115,7 +118,7 @@ METHODS: dict[str, MethodFacts] = {
     "apps.getTop": MethodFacts(
         session="optional",
         required_params=(),
-        example_json='{"apps":[{"appId":512000000001}]}',
+        example_json='{"apps":[{"appId":512000384821,"name":"Farm Valley"}]}',
         signed=True,
         params=(),
     ),
@@ -181,8 +184,10 @@ METHODS: dict[str, MethodFacts] = {
             "password",
         ),
         example_json=(
-            '{"uid":"571234567890","session_key":"sk","session_secret_key'
-            '":"ssk","auth_token":"at","api_server":"https://api.ok.ru/"}'
+            '{"uid":"575123456789","session_key":"3kj1xa5d9e-q7P2s0vYt","'
+            'session_secret_key":"8f2b6e0c4a1d7e93b5c2f1a0d9e8c7b6","auth'
+            '_token":"kT0p2Hq9vX1mR7sL4wZ8","api_server":"https://api.ok.'
+            'ru/"}'
         ),
         signed=True,
         params=(
@@ -195,35 +200,122 @@ METHODS: dict[str, MethodFacts] = {
     "auth.loginByToken": MethodFacts(
         session="prohibited",
         required_params=("token",),
-        example_json='{"session_key":"-s-84W-s3egarWUsbkq","uid":"571234567890"}',
+        example_json=(
+            '{"uid":"575123456789","session_key":"3kj1xa5d9e-q7P2s0vYt","'
+            'session_secret_key":"8f2b6e0c4a1d7e93b5c2f1a0d9e8c7b6"}'
+        ),
         signed=True,
         params=(ParamFacts("token", "string", None, True, None, None),),
     ),
     "auth.touchSession": MethodFacts(
         session="required",
         required_params=(),
-        example_json="{}",
+        example_json="true",
         signed=True,
         params=(),
+    ),
+    "badges.getBadgesInfo": MethodFacts(
+        session="required",
+        required_params=(
+            "fields",
+            "ids",
+        ),
+        example_json=(
+            '{"badges":[{"id":1042,"title":"Football fan","description":"'
+            'For those who never miss a match","type":"PAID","category_id'
+            '":7,"img_url":"https://i.mycdn.me/image?id=886415129090&t=0"'
+            ',"price":"15","currency":"OK","in_catalog":true,"is_active":'
+            'false,"life_time":2592000000}],"success":true}'
+        ),
+        signed=True,
+        params=(
+            ParamFacts("fields", "list", "string", True, None, None),
+            ParamFacts("ids", "list", "int", True, None, None),
+        ),
     ),
     "badges.getUserActiveBadge": MethodFacts(
         session="required",
         required_params=(),
-        example_json='{"active_badge":{},"success":true}',
+        example_json=(
+            '{"active_badge":{"id":1042,"title":"Football fan","img_url":'
+            '"https://i.mycdn.me/image?id=886415129090&t=0","is_active":t'
+            'rue,"active_till":"2025-07-01 12:00:00","user_text":"Go team'
+            '!"},"success":true}'
+        ),
         signed=True,
         params=(ParamFacts("uid", "string", None, False, None, None),),
+    ),
+    "badges.getUserBadgeCategory": MethodFacts(
+        session="required",
+        required_params=(
+            "category",
+            "fields",
+        ),
+        example_json=(
+            '{"category":{"id":7,"title":"Sport","type":"DEFAULT","badges'
+            '":[{"id":1042,"title":"Football fan","img_url":"https://i.my'
+            'cdn.me/image?id=886415129090&t=0","category_id":7}],"anchor"'
+            ':"MTA0Mg==","has_more":true,"total_count":24},"success":true'
+            "}"
+        ),
+        signed=True,
+        params=(
+            ParamFacts("category", "int", None, True, None, None),
+            ParamFacts("fields", "list", "string", True, None, None),
+            ParamFacts("anchor", "string", None, False, None, None),
+            ParamFacts("direction", "string", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+        ),
+    ),
+    "badges.getUserOwnedBadges": MethodFacts(
+        session="required",
+        required_params=("ids",),
+        example_json='{"owned_badges":[1042],"success":true}',
+        signed=True,
+        params=(ParamFacts("ids", "list", "int", True, None, None),),
+    ),
+    "badges.getUsersBadgesInfo": MethodFacts(
+        session="required",
+        required_params=(
+            "fields",
+            "ids",
+        ),
+        example_json=(
+            '{"badges":{"575123456789":{"id":1042,"title":"Football fan",'
+            '"img_url":"https://i.mycdn.me/image?id=886415129090&t=0","is'
+            '_active":true}},"has_more":false,"total_count":1,"success":t'
+            "rue}"
+        ),
+        signed=True,
+        params=(
+            ParamFacts("fields", "list", "string", True, None, None),
+            ParamFacts("ids", "list", "string", True, None, None),
+        ),
+    ),
+    "badges.setUserActiveBadge": MethodFacts(
+        session="required",
+        required_params=("badge_id",),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("badge_id", "int", None, True, None, None),
+            ParamFacts("status", "string", None, False, None, None),
+            ParamFacts("ttl", "int", None, False, None, None),
+        ),
     ),
     "batch.execute": MethodFacts(
         session="optional",
         required_params=("methods",),
-        example_json='{"users_getCurrentUser_response":{"uid":"571234567890"}}',
+        example_json=(
+            '{"users_getCurrentUser_response":{"uid":"575123456789","name":"Anna Petrova"}}'
+        ),
         signed=True,
         params=(ParamFacts("methods", "list", "json", True, None, None),),
     ),
     "batch.executeV2": MethodFacts(
         session="optional",
         required_params=("methods",),
-        example_json='{"results":[{"ok":{}}]}',
+        example_json='{"results":[{"ok":{"uid":"575123456789"}}]}',
         signed=True,
         params=(
             ParamFacts("methods", "json", None, True, None, None),
@@ -232,31 +324,37 @@ METHODS: dict[str, MethodFacts] = {
     ),
     "bookmark.add": MethodFacts(
         session="optional",
-        required_params=(),
+        required_params=(
+            "ref_id",
+            "bookmark_type",
+        ),
         example_json='{"success":true}',
         signed=True,
         params=(
-            ParamFacts("ref_id", "string", None, False, None, None),
-            ParamFacts("bookmark_type", "string", None, False, None, None),
+            ParamFacts("ref_id", "string", None, True, None, None),
+            ParamFacts("bookmark_type", "string", None, True, None, None),
         ),
     ),
     "bookmark.delete": MethodFacts(
         session="optional",
-        required_params=(),
+        required_params=(
+            "ref_id",
+            "bookmark_type",
+        ),
         example_json='{"success":true}',
         signed=True,
         params=(
-            ParamFacts("ref_id", "string", None, False, None, None),
-            ParamFacts("bookmark_type", "string", None, False, None, None),
+            ParamFacts("ref_id", "string", None, True, None, None),
+            ParamFacts("bookmark_type", "string", None, True, None, None),
         ),
     ),
     "communities.getMembers": MethodFacts(
         session="optional",
-        required_params=(),
-        example_json=('{"users":[{"uid":"571234567890"}],"anchor":"LTE=","has_more":false}'),
+        required_params=("gid",),
+        example_json=('{"users":[{"uid":"575123456789"}],"anchor":"LTE=","has_more":false}'),
         signed=True,
         params=(
-            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("gid", "string", None, True, None, None),
             ParamFacts("start_year", "int", None, False, None, None),
             ParamFacts("end_year", "int", None, False, None, None),
             ParamFacts("anchor", "string", None, False, None, None),
@@ -268,13 +366,17 @@ METHODS: dict[str, MethodFacts] = {
     ),
     "discussions.addCommentLike": MethodFacts(
         session="optional",
-        required_params=(),
+        required_params=(
+            "discussionId",
+            "discussionType",
+            "comment_id",
+        ),
         example_json='{"success":true}',
         signed=True,
         params=(
-            ParamFacts("discussionId", "string", None, False, None, None),
-            ParamFacts("discussionType", "string", None, False, None, None),
-            ParamFacts("comment_id", "string", None, False, None, None),
+            ParamFacts("discussionId", "string", None, True, None, None),
+            ParamFacts("discussionType", "string", None, True, None, None),
+            ParamFacts("comment_id", "string", None, True, None, None),
         ),
     ),
     "discussions.addDiscussionComment": MethodFacts(
@@ -284,26 +386,11 @@ METHODS: dict[str, MethodFacts] = {
             "entityType",
             "comment",
         ),
-        example_json='"MTU4NjQ1MjM5NzY0Mw=="',
+        example_json='{"success":true}',
         signed=True,
         params=(
             ParamFacts("entityId", "string", None, True, None, None),
-            ParamFacts(
-                "entityType",
-                "string",
-                None,
-                True,
-                (
-                    "GROUP_TOPIC",
-                    "GROUP_PHOTO",
-                    "USER_STATUS",
-                    "USER_PHOTO",
-                    "USER_FORUM",
-                    "USER_ALBUM",
-                    "SHARE",
-                ),
-                None,
-            ),
+            ParamFacts("entityType", "string", None, True, None, None),
             ParamFacts("comment", "string", None, True, None, None),
             ParamFacts("reply_to_comment_id", "string", None, False, None, None),
             ParamFacts("as_admin", "boolean", None, False, None, None),
@@ -315,63 +402,83 @@ METHODS: dict[str, MethodFacts] = {
     ),
     "discussions.addDiscussionLike": MethodFacts(
         session="optional",
-        required_params=(),
+        required_params=(
+            "discussionId",
+            "discussionType",
+        ),
         example_json='{"success":true}',
         signed=True,
         params=(
-            ParamFacts("discussionId", "string", None, False, None, None),
-            ParamFacts("discussionType", "string", None, False, None, None),
+            ParamFacts("discussionId", "string", None, True, None, None),
+            ParamFacts("discussionType", "string", None, True, None, None),
         ),
     ),
     "discussions.deleteDiscussionComment": MethodFacts(
         session="optional",
-        required_params=(),
+        required_params=(
+            "discussionId",
+            "discussionType",
+            "comment_id",
+        ),
         example_json='{"success":true}',
         signed=True,
         params=(
-            ParamFacts("discussionId", "string", None, False, None, None),
-            ParamFacts("discussionType", "string", None, False, None, None),
-            ParamFacts("comment_id", "string", None, False, None, None),
+            ParamFacts("discussionId", "string", None, True, None, None),
+            ParamFacts("discussionType", "string", None, True, None, None),
+            ParamFacts("comment_id", "string", None, True, None, None),
             ParamFacts("mark_as_spam", "boolean", None, False, None, None),
             ParamFacts("block_author", "boolean", None, False, None, None),
         ),
     ),
     "discussions.deleteDiscussionComments": MethodFacts(
         session="optional",
-        required_params=(),
+        required_params=(
+            "discussionId",
+            "discussionType",
+            "comment_ids",
+        ),
         example_json='{"success":true}',
         signed=True,
         params=(
-            ParamFacts("discussionId", "string", None, False, None, None),
-            ParamFacts("discussionType", "string", None, False, None, None),
-            ParamFacts("comment_ids", "list", "string", False, None, None),
+            ParamFacts("discussionId", "string", None, True, None, None),
+            ParamFacts("discussionType", "string", None, True, None, None),
+            ParamFacts("comment_ids", "list", "string", True, None, None),
             ParamFacts("mark_as_spam", "boolean", None, False, None, None),
             ParamFacts("block_author", "boolean", None, False, None, None),
         ),
     ),
     "discussions.editDiscussionComment": MethodFacts(
         session="optional",
-        required_params=(),
+        required_params=(
+            "discussionId",
+            "discussionType",
+            "comment_id",
+            "comment",
+        ),
         example_json='{"success":true}',
         signed=True,
         params=(
-            ParamFacts("discussionId", "string", None, False, None, None),
-            ParamFacts("discussionType", "string", None, False, None, None),
-            ParamFacts("comment_id", "string", None, False, None, None),
-            ParamFacts("comment", "string", None, False, None, None),
+            ParamFacts("discussionId", "string", None, True, None, None),
+            ParamFacts("discussionType", "string", None, True, None, None),
+            ParamFacts("comment_id", "string", None, True, None, None),
+            ParamFacts("comment", "string", None, True, None, None),
         ),
     ),
     "discussions.get": MethodFacts(
         session="optional",
-        required_params=(),
+        required_params=(
+            "discussionId",
+            "discussionType",
+        ),
         example_json=(
             '{"discussion":{"object_id":"67411424436536","object_type":"G'
-            'ROUP_TOPIC","total_comments_count":3}}'
+            'ROUP_TOPIC","title":"Spring photo contest","total_comments_c'
+            'ount":3}}'
         ),
         signed=True,
         params=(
-            ParamFacts("discussionId", "string", None, False, None, None),
-            ParamFacts("discussionType", "string", None, False, None, None),
+            ParamFacts("discussionId", "string", None, True, None, None),
+            ParamFacts("discussionType", "string", None, True, None, None),
             ParamFacts("fields", "list", "string", False, None, None),
             ParamFacts("fieldset", "string", None, False, None, None),
             ParamFacts("locale", "string", None, False, None, None),
@@ -380,23 +487,29 @@ METHODS: dict[str, MethodFacts] = {
     ),
     "discussions.getAttachedResources": MethodFacts(
         session="optional",
-        required_params=(),
+        required_params=("attach_ids",),
         example_json='{"attachments":[]}',
         signed=True,
         params=(
-            ParamFacts("attach_ids", "list", "string", False, None, None),
+            ParamFacts("attach_ids", "list", "string", True, None, None),
             ParamFacts("fields", "list", "string", False, None, None),
         ),
     ),
     "discussions.getComment": MethodFacts(
         session="optional",
-        required_params=(),
-        example_json=('{"id":"MTU4NjQ1MjM5NzY0Mw==","author_id":"571234567890","text":"Nice!"}'),
+        required_params=(
+            "discussionId",
+            "discussionType",
+            "comment_id",
+        ),
+        example_json=(
+            '{"id":"MTU4NjQ1MjM5NzY0Mw==","author_id":"575123456789","text":"Great photos!"}'
+        ),
         signed=True,
         params=(
-            ParamFacts("discussionId", "string", None, False, None, None),
-            ParamFacts("discussionType", "string", None, False, None, None),
-            ParamFacts("comment_id", "string", None, False, None, None),
+            ParamFacts("discussionId", "string", None, True, None, None),
+            ParamFacts("discussionType", "string", None, True, None, None),
+            ParamFacts("comment_id", "string", None, True, None, None),
             ParamFacts("frmt", "string", None, False, None, None),
             ParamFacts("fields", "list", "string", False, None, None),
             ParamFacts("fieldset", "string", None, False, None, None),
@@ -404,13 +517,17 @@ METHODS: dict[str, MethodFacts] = {
     ),
     "discussions.getCommentLikes": MethodFacts(
         session="optional",
-        required_params=(),
-        example_json='{"users":[{"uid":"571234567890"}],"anchor":"LTE="}',
+        required_params=(
+            "discussionId",
+            "discussionType",
+            "comment_id",
+        ),
+        example_json=('{"users":[{"uid":"575123456789","first_name":"Irina"}],"anchor":"LTE="}'),
         signed=True,
         params=(
-            ParamFacts("discussionId", "string", None, False, None, None),
-            ParamFacts("discussionType", "string", None, False, None, None),
-            ParamFacts("comment_id", "string", None, False, None, None),
+            ParamFacts("discussionId", "string", None, True, None, None),
+            ParamFacts("discussionType", "string", None, True, None, None),
+            ParamFacts("comment_id", "string", None, True, None, None),
             ParamFacts("anchor", "string", None, False, None, None),
             ParamFacts("direction", "string", None, False, None, None),
             ParamFacts("count", "int", None, False, None, None),
@@ -424,9 +541,10 @@ METHODS: dict[str, MethodFacts] = {
             "discussionType",
         ),
         example_json=(
-            '{"comments":[{"id":"MTU4NjQ1MjM5NzY0Mw==","author_id":"57123'
-            '4567890","text":"Nice!","like_count":2}],"anchor":"LTE=","ha'
-            's_more":false}'
+            '{"comments":[{"id":"MTU4NjQ1MjM5NzY0Mw==","author_id":"57512'
+            '3456789","author_name":"Irina Smirnova","text":"Great photos'
+            '!","date":"2024-05-12 14:03:27","like_count":2}],"anchor":"L'
+            'TE=","has_more":false}'
         ),
         signed=True,
         params=(
@@ -444,24 +562,30 @@ METHODS: dict[str, MethodFacts] = {
     ),
     "discussions.getDiscussionComments": MethodFacts(
         session="optional",
-        required_params=(),
-        example_json='{"comments":[{"id":"1","text":"Nice!"}]}',
+        required_params=(
+            "entityId",
+            "entityType",
+        ),
+        example_json=('{"comments":[{"id":"MTU4NjQ1MjM5NzY0Mw==","text":"Great photos!"}]}'),
         signed=True,
         params=(
-            ParamFacts("entityId", "string", None, False, None, None),
-            ParamFacts("entityType", "string", None, False, None, None),
+            ParamFacts("entityId", "string", None, True, None, None),
+            ParamFacts("entityType", "string", None, True, None, None),
             ParamFacts("offset", "int", None, False, None, None),
             ParamFacts("count", "int", None, False, None, None),
         ),
     ),
     "discussions.getDiscussionCommentsCount": MethodFacts(
         session="optional",
-        required_params=(),
+        required_params=(
+            "entityId",
+            "entityType",
+        ),
         example_json='{"count":3}',
         signed=True,
         params=(
-            ParamFacts("entityId", "string", None, False, None, None),
-            ParamFacts("entityType", "string", None, False, None, None),
+            ParamFacts("entityId", "string", None, True, None, None),
+            ParamFacts("entityType", "string", None, True, None, None),
         ),
     ),
     "discussions.getDiscussionLikes": MethodFacts(
@@ -470,7 +594,11 @@ METHODS: dict[str, MethodFacts] = {
             "discussionId",
             "discussionType",
         ),
-        example_json=('{"anchor":"text","inconsistent":true,"users":[{"uid":"571234567890"}]}'),
+        example_json=(
+            '{"anchor":"MTU4NjQ1MjM5NzY0Mw==","inconsistent":false,"users'
+            '":[{"uid":"575123456789","first_name":"Irina","last_name":"S'
+            'mirnova"}]}'
+        ),
         signed=True,
         params=(
             ParamFacts("discussionId", "string", None, True, None, None),
@@ -484,25 +612,12 @@ METHODS: dict[str, MethodFacts] = {
     "discussions.getDiscussions": MethodFacts(
         session="optional",
         required_params=(),
-        example_json="{}",
+        example_json=(
+            '{"discussions":[{"object_id":"67411424436536","object_type":"GROUP_TOPIC"}]}'
+        ),
         signed=True,
         params=(
-            ParamFacts(
-                "entityTypes",
-                "list",
-                "string",
-                False,
-                (
-                    "GROUP_TOPIC",
-                    "GROUP_PHOTO",
-                    "USER_STATUS",
-                    "USER_PHOTO",
-                    "USER_FORUM",
-                    "USER_ALBUM",
-                    "SHARE",
-                ),
-                None,
-            ),
+            ParamFacts("entityTypes", "list", "string", False, None, None),
             ParamFacts("category", "string", None, False, None, None),
             ParamFacts("offset", "int", None, False, None, None),
             ParamFacts("count", "int", None, False, None, None),
@@ -516,19 +631,21 @@ METHODS: dict[str, MethodFacts] = {
             '"GROUP_TOPIC","new_comments_count":1}]}'
         ),
         signed=True,
-        params=(ParamFacts("version", "int", None, False, None, None),),
+        params=(ParamFacts("version", "string", None, False, None, None),),
     ),
     "discussions.getList": MethodFacts(
         session="optional",
         required_params=(),
         example_json=(
             '{"discussions":[{"object_id":"67411424436536","object_type":'
-            '"GROUP_TOPIC"}],"anchor":"LTE=","has_more":false}'
+            '"GROUP_TOPIC","title":"Spring photo contest","new_comments_c'
+            'ount":2,"ref_objects":[{"id":"53038939046008","type":"GROUP"'
+            '}]}],"anchor":"LTE="}'
         ),
         signed=True,
         params=(
             ParamFacts("types", "list", "string", False, None, None),
-            ParamFacts("version", "int", None, False, None, None),
+            ParamFacts("version", "string", None, False, None, None),
             ParamFacts("category", "string", None, False, None, None),
             ParamFacts("anchor", "string", None, False, None, None),
             ParamFacts("direction", "string", None, False, None, None),
@@ -544,28 +661,36 @@ METHODS: dict[str, MethodFacts] = {
         required_params=(),
         example_json='{"success":true}',
         signed=True,
-        params=(ParamFacts("version", "int", None, False, None, None),),
+        params=(ParamFacts("version", "string", None, False, None, None),),
     ),
     "discussions.markCommentAsSpam": MethodFacts(
         session="optional",
-        required_params=(),
+        required_params=(
+            "discussionId",
+            "discussionType",
+            "comment_id",
+        ),
         example_json='{"success":true}',
         signed=True,
         params=(
-            ParamFacts("discussionId", "string", None, False, None, None),
-            ParamFacts("discussionType", "string", None, False, None, None),
-            ParamFacts("comment_id", "string", None, False, None, None),
+            ParamFacts("discussionId", "string", None, True, None, None),
+            ParamFacts("discussionType", "string", None, True, None, None),
+            ParamFacts("comment_id", "string", None, True, None, None),
         ),
     ),
     "discussions.markCommentsAsSpam": MethodFacts(
         session="optional",
-        required_params=(),
+        required_params=(
+            "discussionId",
+            "discussionType",
+            "comment_ids",
+        ),
         example_json='{"success":true}',
         signed=True,
         params=(
-            ParamFacts("discussionId", "string", None, False, None, None),
-            ParamFacts("discussionType", "string", None, False, None, None),
-            ParamFacts("comment_ids", "list", "string", False, None, None),
+            ParamFacts("discussionId", "string", None, True, None, None),
+            ParamFacts("discussionType", "string", None, True, None, None),
+            ParamFacts("comment_ids", "list", "string", True, None, None),
         ),
     ),
     "discussions.markDiscussionAsRead": MethodFacts(
@@ -583,22 +708,29 @@ METHODS: dict[str, MethodFacts] = {
     ),
     "discussions.markDiscussionAsSpam": MethodFacts(
         session="optional",
-        required_params=(),
+        required_params=(
+            "discussionId",
+            "discussionType",
+        ),
         example_json='{"success":true}',
         signed=True,
         params=(
-            ParamFacts("discussionId", "string", None, False, None, None),
-            ParamFacts("discussionType", "string", None, False, None, None),
+            ParamFacts("discussionId", "string", None, True, None, None),
+            ParamFacts("discussionType", "string", None, True, None, None),
         ),
     ),
     "events.get": MethodFacts(
         session="required",
         required_params=(),
-        example_json=('[{"type":"MESSAGES","number":2},{"type":"NOTIFICATIONS","number":0}]'),
+        example_json=(
+            '[{"type":"MESSAGES","number":2},{"type":"NOTIFICATIONS","num'
+            'ber":0},{"type":"DISCUSSIONS","number":5,"lastId":1715522607'
+            "000}]"
+        ),
         signed=True,
         params=(
             ParamFacts("types", "list", "string", False, None, None),
-            ParamFacts("version", "int", None, False, None, None),
+            ParamFacts("version", "string", None, False, None, None),
         ),
     ),
     "events.getTypeInfo": MethodFacts(
@@ -609,6 +741,22 @@ METHODS: dict[str, MethodFacts] = {
         params=(
             ParamFacts("types", "list", "string", False, None, None),
             ParamFacts("locale", "string", None, False, None, None),
+        ),
+    ),
+    "events.updates": MethodFacts(
+        session="prohibited",
+        required_params=(),
+        example_json=(
+            '{"marker":"MTcxNTUyMjYwNzAwMA==","updates":["{\\"type\\":\\"MES'
+            'SAGE_NEW\\",\\"uid\\":\\"575123456789\\"}"]}'
+        ),
+        signed=True,
+        params=(
+            ParamFacts("marker", "string", None, False, None, None),
+            ParamFacts("types", "list", "string", False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+            ParamFacts("timeout", "int", None, False, None, None),
+            ParamFacts("commit", "boolean", None, False, None, None),
         ),
     ),
     "friends.appInvite": MethodFacts(
@@ -629,7 +777,7 @@ METHODS: dict[str, MethodFacts] = {
             "uids2",
         ),
         example_json=(
-            '{"result":[{"uid1":"571234567890","uid2":"571234567891","are_friends":true}]}'
+            '{"result":[{"uid1":"575123456789","uid2":"575123456790","are_friends":true}]}'
         ),
         signed=True,
         params=(
@@ -640,7 +788,7 @@ METHODS: dict[str, MethodFacts] = {
     "friends.get": MethodFacts(
         session="optional",
         required_params=(),
-        example_json='["571234567890"]',
+        example_json='["575123456789","575123456790"]',
         signed=True,
         params=(
             ParamFacts("uid", "string", None, False, None, None),
@@ -649,18 +797,18 @@ METHODS: dict[str, MethodFacts] = {
         ),
     ),
     "friends.getAppUsers": MethodFacts(
-        session="required",
+        session="optional",
         required_params=(),
-        example_json='{"uids":["571234567890"]}',
+        example_json='{"uids":["575123456789"]}',
         signed=True,
         params=(ParamFacts("uid", "string", None, False, None, None),),
     ),
     "friends.getAppUsersOnline": MethodFacts(
         session="required",
         required_params=(),
-        example_json='{"friends":["571234567890"]}',
+        example_json='{"friends":["575123456789","575123456790"]}',
         signed=True,
-        params=(ParamFacts("platforms", "list", "string", False, None, None),),
+        params=(ParamFacts("platforms", "string", None, False, None, None),),
     ),
     "friends.getBirthdays": MethodFacts(
         session="optional",
@@ -675,7 +823,7 @@ METHODS: dict[str, MethodFacts] = {
     "friends.getByDevices": MethodFacts(
         session="optional",
         required_params=(),
-        example_json='{"friends":["571234567890"]}',
+        example_json='{"friends":["575123456789"]}',
         signed=True,
         params=(
             ParamFacts("uid", "string", None, False, None, None),
@@ -685,7 +833,7 @@ METHODS: dict[str, MethodFacts] = {
     "friends.getMutualFriends": MethodFacts(
         session="optional",
         required_params=("target_id",),
-        example_json='["571234567890"]',
+        example_json='["575123456789"]',
         signed=True,
         params=(
             ParamFacts("source_id", "string", None, False, None, None),
@@ -696,7 +844,7 @@ METHODS: dict[str, MethodFacts] = {
     "friends.getOnline": MethodFacts(
         session="optional",
         required_params=(),
-        example_json='["571234567890"]',
+        example_json='["575123456789"]',
         signed=True,
         params=(
             ParamFacts("uid", "string", None, False, None, None),
@@ -717,7 +865,10 @@ METHODS: dict[str, MethodFacts] = {
         session="required",
         required_params=("uid",),
         example_json=(
-            '{"anchor":"text","etag":"text","has_more":true,"totalCount":1,"relations":[{}]}'
+            '{"relations":[{"type_id":"RELATIVE","subtype_id":"BROTHERSIS'
+            'TER","uids":["575123456789"]},{"type_id":"CLASSMATE","subtyp'
+            'e_id":"CLASSMATE","uids":["575123456790","575123456791"]}],"'
+            'anchor":"LTE=","has_more":false,"totalCount":3}'
         ),
         signed=True,
         params=(
@@ -761,7 +912,7 @@ METHODS: dict[str, MethodFacts] = {
     "friends.getSuggestions": MethodFacts(
         session="optional",
         required_params=(),
-        example_json='{"users":[{"uid":"571234567890"}],"anchor":"LTE="}',
+        example_json='{"users":[{"uid":"575123456789"}],"anchor":"LTE="}',
         signed=True,
         params=(
             ParamFacts("uid", "string", None, False, None, None),
@@ -776,7 +927,7 @@ METHODS: dict[str, MethodFacts] = {
             "group_id",
             "counterTypes",
         ),
-        example_json="{}",
+        example_json='{"counters":{"members":1520,"photo_albums":4,"themes":37}}',
         signed=True,
         params=(
             ParamFacts("uid", "string", None, False, None, None),
@@ -786,11 +937,15 @@ METHODS: dict[str, MethodFacts] = {
     ),
     "group.getFriendMembersV2": MethodFacts(
         session="optional",
-        required_params=(),
-        example_json='{"users":[{"uid":"571234567890"}],"anchor":"LTE="}',
+        required_params=("gid",),
+        example_json=(
+            '{"members":[{"uid":"575123456789","first_name":"Ivan","last_'
+            'name":"Petrov"}],"anchor":"NTc1MTIzNDU2Nzg5","has_more":fals'
+            "e}"
+        ),
         signed=True,
         params=(
-            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("gid", "string", None, True, None, None),
             ParamFacts("anchor", "string", None, False, None, None),
             ParamFacts("direction", "string", None, False, None, None),
             ParamFacts("count", "int", None, False, None, None),
@@ -803,7 +958,11 @@ METHODS: dict[str, MethodFacts] = {
             "uids",
             "fields",
         ),
-        example_json=('[{"uid":"53038939046008","name":"Example group","members_count":12}]'),
+        example_json=(
+            '[{"uid":"53038939046008","name":"Garden Lovers Club","descri'
+            'ption":"Tips for the garden and the vegetable patch","member'
+            's_count":15230,"access_type":"OPEN"}]'
+        ),
         signed=True,
         params=(
             ParamFacts("uids", "list", "string", True, None, None),
@@ -813,11 +972,14 @@ METHODS: dict[str, MethodFacts] = {
     ),
     "group.getMembers": MethodFacts(
         session="optional",
-        required_params=(),
-        example_json="{}",
+        required_params=("uid",),
+        example_json=(
+            '{"members":[{"userId":"575123456789","status":"ACTIVE"}],"an'
+            'chor":"NTc1MTIzNDU2Nzg5","has_more":true}'
+        ),
         signed=True,
         params=(
-            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("uid", "string", None, True, None, None),
             ParamFacts("anchor", "string", None, False, None, None),
             ParamFacts("direction", "string", None, False, None, None),
             ParamFacts("statuses", "list", "string", False, None, None),
@@ -826,23 +988,23 @@ METHODS: dict[str, MethodFacts] = {
     ),
     "group.getStatOverview": MethodFacts(
         session="optional",
-        required_params=(),
-        example_json='{"reach":[{"time":1700000000000,"value":10}]}',
+        required_params=("gid",),
+        example_json='{"months_ms":[1698796800000,1701388800000]}',
         signed=True,
         params=(
-            ParamFacts("gid", "string", None, False, None, None),
-            ParamFacts("period", "int", None, False, None, None),
+            ParamFacts("gid", "string", None, True, None, None),
+            ParamFacts("period", "string", None, False, None, None),
             ParamFacts("start_time", "int", None, False, None, None),
             ParamFacts("fields", "list", "string", False, None, None),
         ),
     ),
     "group.getStatPeople": MethodFacts(
         session="optional",
-        required_params=(),
-        example_json='{"gender":[]}',
+        required_params=("gid",),
+        example_json=('{"gender":[{"name":"FEMALE","value":61},{"name":"MALE","value":39}]}'),
         signed=True,
         params=(
-            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("gid", "string", None, True, None, None),
             ParamFacts("demo_type", "string", None, False, None, None),
             ParamFacts("fields", "list", "string", False, None, None),
         ),
@@ -862,11 +1024,14 @@ METHODS: dict[str, MethodFacts] = {
     ),
     "group.getStatTopics": MethodFacts(
         session="optional",
-        required_params=(),
-        example_json='{"topics":[{"id":"67411424436536","likes":10}]}',
+        required_params=("gid",),
+        example_json=(
+            '{"topics":[{"id":"67411424436536","likes":10,"comments":2}],'
+            '"anchor":"Njc0MTE0MjQ0MzY1MzY="}'
+        ),
         signed=True,
         params=(
-            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("gid", "string", None, True, None, None),
             ParamFacts("start_time", "int", None, False, None, None),
             ParamFacts("end_time", "int", None, False, None, None),
             ParamFacts("anchor", "string", None, False, None, None),
@@ -876,11 +1041,11 @@ METHODS: dict[str, MethodFacts] = {
     ),
     "group.getStatTrends": MethodFacts(
         session="optional",
-        required_params=(),
-        example_json='{"members":[]}',
+        required_params=("gid",),
+        example_json='{"members":[{"time":1700000000000,"value":1520}]}',
         signed=True,
         params=(
-            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("gid", "string", None, True, None, None),
             ParamFacts("start_time", "int", None, False, None, None),
             ParamFacts("end_time", "int", None, False, None, None),
             ParamFacts("fields", "list", "string", False, None, None),
@@ -893,8 +1058,9 @@ METHODS: dict[str, MethodFacts] = {
             "uids",
         ),
         example_json=(
-            '[{"groupId":"571234567890","userId":"571234567890","status":'
-            '"text","role":"text","block_reason":"text"}]'
+            '[{"groupId":"53038939046008","userId":"575123456789","status'
+            '":"ACTIVE"},{"groupId":"53038939046008","userId":"5759876543'
+            '21","status":"MODERATOR","role":"MODERATOR"}]'
         ),
         signed=True,
         params=(
@@ -905,7 +1071,10 @@ METHODS: dict[str, MethodFacts] = {
     "group.getUserGroupsV2": MethodFacts(
         session="optional",
         required_params=(),
-        example_json='{"groups":[{}],"anchor":"text"}',
+        example_json=(
+            '{"groups":[{"groupId":"53038939046008","userId":"57512345678'
+            '9"}],"anchor":"NTMwMzg5MzkwNDYwMDg="}'
+        ),
         signed=True,
         params=(
             ParamFacts("uid", "string", None, False, None, None),
@@ -916,10 +1085,10 @@ METHODS: dict[str, MethodFacts] = {
     ),
     "group.pinGroupFeed": MethodFacts(
         session="optional",
-        required_params=(),
+        required_params=("pin_id",),
         example_json='{"success":true}',
         signed=True,
-        params=(ParamFacts("pin_id", "string", None, False, None, None),),
+        params=(ParamFacts("pin_id", "string", None, True, None, None),),
     ),
     "group.setMainPhoto": MethodFacts(
         session="optional",
@@ -943,18 +1112,25 @@ METHODS: dict[str, MethodFacts] = {
     ),
     "like.getSummary": MethodFacts(
         session="optional",
-        required_params=(),
-        example_json='{"like_id":"abc","count":3,"self":false}',
+        required_params=("like_id",),
+        example_json=(
+            '{"summary":{"like_id":"cmVmOjY3NDExNDI0NDM2NTM2","count":13,'
+            '"self":false,"like_possible":true,"unlike_possible":false}}'
+        ),
         signed=True,
         params=(
-            ParamFacts("like_id", "string", None, False, None, None),
+            ParamFacts("like_id", "string", None, True, None, None),
             ParamFacts("fields", "list", "string", False, None, None),
         ),
     ),
     "like.like": MethodFacts(
-        session="optional",
+        session="required",
         required_params=("like_id",),
-        example_json='{"like_id":"abc","count":4,"self":true}',
+        example_json=(
+            '{"summary":{"like_id":"cmVmOjY3NDExNDI0NDM2NTM2","count":14,'
+            '"self":true,"like_possible":false,"unlike_possible":true,"la'
+            'st_like_date_ms":1715522607000}}'
+        ),
         signed=True,
         params=(
             ParamFacts("like_id", "string", None, True, None, None),
@@ -965,7 +1141,10 @@ METHODS: dict[str, MethodFacts] = {
     "like.unlike": MethodFacts(
         session="optional",
         required_params=("like_id",),
-        example_json='{"like_id":"abc","count":3,"self":false}',
+        example_json=(
+            '{"summary":{"like_id":"cmVmOjY3NDExNDI0NDM2NTM2","count":13,'
+            '"self":false,"like_possible":true,"unlike_possible":false}}'
+        ),
         signed=True,
         params=(
             ParamFacts("like_id", "string", None, True, None, None),
@@ -973,19 +1152,20 @@ METHODS: dict[str, MethodFacts] = {
         ),
     ),
     "market.add": MethodFacts(
-        session="optional",
+        session="required",
         required_params=(
-            "gid",
+            "type",
             "attachment",
         ),
-        example_json='{"product_id":"1234","success":true}',
+        example_json='{"product_id":"155012345678901","success":true}',
         signed=True,
         params=(
-            ParamFacts("gid", "string", None, True, None, None),
-            ParamFacts("type", "string", None, False, None, None),
+            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("type", "string", None, True, None, None),
             ParamFacts("attachment", "json", None, True, None, None),
             ParamFacts("catalog_ids", "list", "string", False, None, None),
             ParamFacts("devices", "list", "string", False, None, None),
+            ParamFacts("update_default_visibility", "boolean", None, False, None, None),
         ),
     ),
     "market.addCatalog": MethodFacts(
@@ -1004,42 +1184,51 @@ METHODS: dict[str, MethodFacts] = {
         ),
     ),
     "market.delete": MethodFacts(
-        session="optional",
-        required_params=(),
+        session="required",
+        required_params=("product_id",),
         example_json='{"success":true}',
         signed=True,
-        params=(ParamFacts("product_id", "string", None, False, None, None),),
+        params=(ParamFacts("product_id", "string", None, True, None, None),),
     ),
     "market.deleteCatalog": MethodFacts(
-        session="optional",
-        required_params=(),
+        session="required",
+        required_params=(
+            "gid",
+            "catalog_id",
+        ),
         example_json='{"success":true}',
         signed=True,
         params=(
-            ParamFacts("gid", "string", None, False, None, None),
-            ParamFacts("catalog_id", "string", None, False, None, None),
+            ParamFacts("gid", "string", None, True, None, None),
+            ParamFacts("catalog_id", "string", None, True, None, None),
             ParamFacts("delete_products", "boolean", None, False, None, None),
         ),
     ),
     "market.edit": MethodFacts(
-        session="optional",
-        required_params=(),
-        example_json='{"success":true}',
+        session="required",
+        required_params=(
+            "product_id",
+            "attachment",
+        ),
+        example_json='{"product_id":"155012345678901","success":true}',
         signed=True,
         params=(
-            ParamFacts("product_id", "string", None, False, None, None),
-            ParamFacts("attachment", "json", None, False, None, None),
+            ParamFacts("product_id", "string", None, True, None, None),
+            ParamFacts("attachment", "json", None, True, None, None),
             ParamFacts("catalog_ids", "list", "string", False, None, None),
         ),
     ),
     "market.editCatalog": MethodFacts(
-        session="optional",
-        required_params=(),
+        session="required",
+        required_params=(
+            "gid",
+            "catalog_id",
+        ),
         example_json='{"success":true}',
         signed=True,
         params=(
-            ParamFacts("gid", "string", None, False, None, None),
-            ParamFacts("catalog_id", "string", None, False, None, None),
+            ParamFacts("gid", "string", None, True, None, None),
+            ParamFacts("catalog_id", "string", None, True, None, None),
             ParamFacts("name", "string", None, False, None, None),
             ParamFacts("photo_id", "string", None, False, None, None),
             ParamFacts("admin_restricted", "boolean", None, False, None, None),
@@ -1047,14 +1236,19 @@ METHODS: dict[str, MethodFacts] = {
     ),
     "market.getByCatalog": MethodFacts(
         session="optional",
-        required_params=(),
+        required_params=(
+            "gid",
+            "catalog_id",
+        ),
         example_json=(
-            '{"short_products":[{"id":"1234","title":"Mug"}],"anchor":"LTE=","has_more":false}'
+            '{"short_products":[{"id":"155012345678901","title":"Ceramic '
+            'mug","status":"ACTIVE","pinned":false}],"anchor":"MTU1MDEyMz'
+            'Q1Njc4OTAx","has_more":false,"totalCount":1}'
         ),
         signed=True,
         params=(
-            ParamFacts("gid", "string", None, False, None, None),
-            ParamFacts("catalog_id", "string", None, False, None, None),
+            ParamFacts("gid", "string", None, True, None, None),
+            ParamFacts("catalog_id", "string", None, True, None, None),
             ParamFacts("anchor", "string", None, False, None, None),
             ParamFacts("direction", "string", None, False, None, None),
             ParamFacts("count", "int", None, False, None, None),
@@ -1063,23 +1257,27 @@ METHODS: dict[str, MethodFacts] = {
     ),
     "market.getByIds": MethodFacts(
         session="optional",
-        required_params=(),
-        example_json='{"media_topics":[{"id":"1234"}]}',
+        required_params=("product_ids",),
+        example_json=(
+            '{"products":[{"id":"155012345678901","media":[{"type":"text","text":"Ceramic mug"}]}]}'
+        ),
         signed=True,
         params=(
-            ParamFacts("product_ids", "list", "string", False, None, None),
+            ParamFacts("product_ids", "list", "string", True, None, None),
             ParamFacts("fields", "list", "string", False, None, None),
         ),
     ),
     "market.getCatalogsByGroup": MethodFacts(
         session="optional",
-        required_params=(),
+        required_params=("gid",),
         example_json=(
-            '{"catalogs":[{"id":"918273645","name":"Mugs"}],"anchor":"LTE=","has_more":false}'
+            '{"catalogs":[{"ref":"catalog:918273645","name":"Mugs","user_'
+            'id":"575123456789"}],"anchor":"OTE4MjczNjQ1","has_more":fals'
+            'e,"totalCount":1}'
         ),
         signed=True,
         params=(
-            ParamFacts("gid", "string", None, False, None, None),
+            ParamFacts("gid", "string", None, True, None, None),
             ParamFacts("anchor", "string", None, False, None, None),
             ParamFacts("direction", "string", None, False, None, None),
             ParamFacts("count", "int", None, False, None, None),
@@ -1088,12 +1286,17 @@ METHODS: dict[str, MethodFacts] = {
     ),
     "market.getCatalogsByIds": MethodFacts(
         session="optional",
-        required_params=(),
-        example_json='{"catalogs":[{"id":"918273645","name":"Mugs"}]}',
+        required_params=(
+            "gid",
+            "catalog_ids",
+        ),
+        example_json=(
+            '{"catalogs":[{"ref":"catalog:918273645","name":"Mugs","user_id":"575123456789"}]}'
+        ),
         signed=True,
         params=(
-            ParamFacts("gid", "string", None, False, None, None),
-            ParamFacts("catalog_ids", "list", "string", False, None, None),
+            ParamFacts("gid", "string", None, True, None, None),
+            ParamFacts("catalog_ids", "list", "string", True, None, None),
             ParamFacts("fields", "list", "string", False, None, None),
         ),
     ),
@@ -1101,8 +1304,9 @@ METHODS: dict[str, MethodFacts] = {
         session="optional",
         required_params=(),
         example_json=(
-            '{"short_products":[{"id":"1234","title":"Mug","price":"300"}'
-            '],"anchor":"LTE=","has_more":true}'
+            '{"short_products":[{"id":"155012345678901","title":"Ceramic '
+            'mug","status":"ACTIVE"}],"anchor":"MTU1MDEyMzQ1Njc4OTAx","ha'
+            's_more":true,"totalCount":12}'
         ),
         signed=True,
         params=(
@@ -1129,63 +1333,56 @@ METHODS: dict[str, MethodFacts] = {
         ),
     ),
     "market.reorder": MethodFacts(
-        session="optional",
-        required_params=(),
+        session="required",
+        required_params=("product_id",),
         example_json='{"success":true}',
         signed=True,
         params=(
             ParamFacts("gid", "string", None, False, None, None),
             ParamFacts("catalog_id", "string", None, False, None, None),
-            ParamFacts("product_id", "string", None, False, None, None),
+            ParamFacts("product_id", "string", None, True, None, None),
             ParamFacts("after_product_id", "string", None, False, None, None),
         ),
     ),
     "market.reorderCatalogs": MethodFacts(
-        session="optional",
-        required_params=(),
+        session="required",
+        required_params=("catalog_id",),
         example_json='{"success":true}',
         signed=True,
         params=(
             ParamFacts("gid", "string", None, False, None, None),
-            ParamFacts("catalog_id", "string", None, False, None, None),
+            ParamFacts("catalog_id", "string", None, True, None, None),
             ParamFacts("after_catalog_id", "string", None, False, None, None),
         ),
     ),
     "market.setStatus": MethodFacts(
-        session="optional",
+        session="required",
         required_params=(
             "product_id",
             "product_status",
         ),
-        example_json="{}",
+        example_json='{"success":true}',
         signed=True,
         params=(
             ParamFacts("product_id", "string", None, True, None, None),
-            ParamFacts(
-                "product_status",
-                "string",
-                None,
-                True,
-                ("ACTIVE", "SOLD", "CLOSED", "OUT_OF_STOCK", "AUTO_CLOSED"),
-                None,
-            ),
+            ParamFacts("product_status", "string", None, True, None, None),
         ),
     ),
     "market.updateCatalogsList": MethodFacts(
-        session="optional",
-        required_params=(),
+        session="required",
+        required_params=("product_id",),
         example_json='{"success":true}',
         signed=True,
         params=(
             ParamFacts("gid", "string", None, False, None, None),
-            ParamFacts("product_id", "string", None, False, None, None),
+            ParamFacts("product_id", "string", None, True, None, None),
             ParamFacts("catalog_ids", "list", "string", False, None, None),
         ),
     ),
     "mediatopic.deleteTopic": MethodFacts(
         session="optional",
         required_params=("delete_id",),
-        example_json='{"restore_id":"cmVzdG9yZQ==","success":true}',
+        example_json=('{"restore_id":"cmVzdG9yZTo2NzQxMTQyNDQzNjUzNg==","success":true}'),
         signed=True,
         params=(ParamFacts("delete_id", "string", None, True, None, None),),
     ),
@@ -1194,7 +1391,7 @@ METHODS: dict[str, MethodFacts] = {
         required_params=("topic_ids",),
         example_json=(
             '{"media_topics":[{"id":"67411424436536","media":[{"type":"te'
-            'xt","text":"Hello"}]}],"entities":{}}'
+            'xt","text":"Hello, friends!"}]}],"entities":{}}'
         ),
         signed=True,
         params=(
@@ -1206,13 +1403,17 @@ METHODS: dict[str, MethodFacts] = {
     ),
     "mediatopic.getPollAnswerVoters": MethodFacts(
         session="optional",
-        required_params=(),
-        example_json='{"users":[{"uid":"571234567890"}],"anchor":"LTE="}',
+        required_params=(
+            "topic_id",
+            "block_idx",
+            "answer_idx",
+        ),
+        example_json='{"users":[{"uid":"575123456789"}],"anchor":"LTE="}',
         signed=True,
         params=(
-            ParamFacts("topic_id", "string", None, False, None, None),
-            ParamFacts("block_idx", "int", None, False, None, None),
-            ParamFacts("answer_idx", "int", None, False, None, None),
+            ParamFacts("topic_id", "string", None, True, None, None),
+            ParamFacts("block_idx", "int", None, True, None, None),
+            ParamFacts("answer_idx", "int", None, True, None, None),
             ParamFacts("anchor", "string", None, False, None, None),
             ParamFacts("count", "int", None, False, None, None),
             ParamFacts("fields", "list", "string", False, None, None),
@@ -1221,7 +1422,7 @@ METHODS: dict[str, MethodFacts] = {
     "mediatopic.getRepublishedTopic": MethodFacts(
         session="optional",
         required_params=("topic_id",),
-        example_json='{"mid":"571234567890"}',
+        example_json='{"mid":"67412345678901"}',
         signed=True,
         params=(ParamFacts("topic_id", "string", None, True, None, None),),
     ),
@@ -1264,14 +1465,14 @@ METHODS: dict[str, MethodFacts] = {
         params=(ParamFacts("restore_id", "string", None, True, None, None),),
     ),
     "messagesV2.delete": MethodFacts(
-        session="optional",
+        session="required",
         required_params=("cnv_id",),
         example_json='{"success":true}',
         signed=True,
         params=(ParamFacts("cnv_id", "string", None, True, None, None),),
     ),
     "messagesV2.deleteMessages": MethodFacts(
-        session="optional",
+        session="required",
         required_params=(
             "cnv_id",
             "msg_ids",
@@ -1284,7 +1485,7 @@ METHODS: dict[str, MethodFacts] = {
         ),
     ),
     "messagesV2.edit": MethodFacts(
-        session="optional",
+        session="required",
         required_params=(
             "cnv_id",
             "msg_id",
@@ -1299,9 +1500,9 @@ METHODS: dict[str, MethodFacts] = {
         ),
     ),
     "messagesV2.getAttachedResources": MethodFacts(
-        session="optional",
+        session="required",
         required_params=("attach_ids",),
-        example_json='{"attachments":[]}',
+        example_json='{"attachments":[{"id":"YXR0OjE=","type":"PHOTO"}]}',
         signed=True,
         params=(
             ParamFacts("attach_ids", "list", "string", True, None, None),
@@ -1311,7 +1512,11 @@ METHODS: dict[str, MethodFacts] = {
     "messagesV2.getList": MethodFacts(
         session="required",
         required_params=(),
-        example_json=('{"conversation":[{"id":"Y2hhdDox","type":"CHAT","new_msgs_count":1}]}'),
+        example_json=(
+            '{"conversation":[{"id":"Y2hhdDo1NzUxMjM0NTY3ODk=","type":"CH'
+            'AT","topic":"Family","last_msg_text":"See you tonight!","las'
+            't_msg_time_ms":1700000000000,"new_msgs_count":1}]}'
+        ),
         signed=True,
         params=(
             ParamFacts("fields", "list", "string", False, None, None),
@@ -1325,8 +1530,10 @@ METHODS: dict[str, MethodFacts] = {
             "fields",
         ),
         example_json=(
-            '{"message":[{"id":"bXNnOjE=","author_id":"571234567890","tex'
-            't":"Hi"}],"anchor":"LTE=","has_more":false,"is_first":true}'
+            '{"message":[{"id":"bXNnOjE3MDAwMDAwMDAwMDA=","author_id":"57'
+            '5123456789","text":"Hi there!","date_ms":1700000000000}],"an'
+            'chor":"bXNnOjE3MDAwMDAwMDAwMDA=","has_more":false,"is_first"'
+            ":true}"
         ),
         signed=True,
         params=(
@@ -1342,7 +1549,7 @@ METHODS: dict[str, MethodFacts] = {
     "messagesV2.send": MethodFacts(
         session="required",
         required_params=("cnv_id",),
-        example_json='{"message_id":"bXNnOjI="}',
+        example_json='{"message_id":"bXNnOjE3MDAwMDAwMDAwMDE="}',
         signed=True,
         params=(
             ParamFacts("cnv_id", "string", None, True, None, None),
@@ -1353,55 +1560,73 @@ METHODS: dict[str, MethodFacts] = {
         ),
     ),
     "messagesV2.sendGameInvite": MethodFacts(
-        session="optional",
-        required_params=(),
-        example_json='{"success":true}',
+        session="required",
+        required_params=(
+            "fid",
+            "timeout",
+        ),
+        example_json='{"id":"70000012345678","create_date_ms":1700000000000}',
         signed=True,
         params=(
-            ParamFacts("fid", "string", None, False, None, None),
+            ParamFacts("fid", "string", None, True, None, None),
             ParamFacts("state", "string", None, False, None, None),
-            ParamFacts("timeout", "int", None, False, None, None),
+            ParamFacts("timeout", "int", None, True, None, None),
         ),
     ),
     "messagesV2.sendGameOver": MethodFacts(
-        session="optional",
-        required_params=(),
-        example_json='{"success":true}',
+        session="required",
+        required_params=(
+            "fid",
+            "text",
+        ),
+        example_json='{"id":"70000012345679","create_date_ms":1700000000000}',
         signed=True,
         params=(
-            ParamFacts("fid", "string", None, False, None, None),
-            ParamFacts("text", "string", None, False, None, None),
+            ParamFacts("fid", "string", None, True, None, None),
+            ParamFacts("text", "string", None, True, None, None),
         ),
     ),
     "messagesV2.sendGameUpdate": MethodFacts(
-        session="optional",
-        required_params=(),
-        example_json='{"success":true}',
+        session="required",
+        required_params=(
+            "fid",
+            "text",
+            "timeout",
+        ),
+        example_json='{"id":"70000012345680","create_date_ms":1700000000000}',
         signed=True,
         params=(
-            ParamFacts("fid", "string", None, False, None, None),
-            ParamFacts("text", "string", None, False, None, None),
+            ParamFacts("fid", "string", None, True, None, None),
+            ParamFacts("text", "string", None, True, None, None),
             ParamFacts("state", "string", None, False, None, None),
-            ParamFacts("timeout", "int", None, False, None, None),
+            ParamFacts("timeout", "int", None, True, None, None),
         ),
     ),
     "moments.getUploadUrl": MethodFacts(
         session="optional",
         required_params=(),
-        example_json=('{"photo_ids":["text"],"upload_url":"text","expires_ms":1,"ttl_ms":1}'),
+        example_json=(
+            '{"photo_ids":["Qm3rT8vLk2XwZp0aHcYd5n+JfE7uGsB1oRiVqN4tW6M="'
+            '],"upload_url":"https://u.mycdn.me/uploadImage?apiToken=Zk4p'
+            "Q2mVb7TnL9xR&photoIds=Qm3rT8vLk2XwZp0aHcYd5n%2BJfE7uGsB1oRiV"
+            'qN4tW6M%3D","expires_ms":1689427200000,"ttl_ms":86399988}'
+        ),
         signed=True,
         params=(),
     ),
     "notifications.sendFavPromo": MethodFacts(
-        session="optional",
-        required_params=(),
-        example_json='{"id":"42"}',
+        session="prohibited",
+        required_params=(
+            "text",
+            "expires",
+        ),
+        example_json='{"id":"8123456789"}',
         signed=True,
         params=(
-            ParamFacts("text", "string", None, False, None, None),
+            ParamFacts("text", "string", None, True, None, None),
             ParamFacts("image", "string", None, False, None, None),
             ParamFacts("mark", "string", None, False, None, None),
-            ParamFacts("expires", "string", None, False, None, None),
+            ParamFacts("expires", "string", None, True, None, None),
             ParamFacts("status", "string", None, False, None, None),
         ),
     ),
@@ -1411,7 +1636,7 @@ METHODS: dict[str, MethodFacts] = {
             "text",
             "expires",
         ),
-        example_json='{"id":"42"}',
+        example_json='{"id":"8123456790"}',
         signed=True,
         params=(
             ParamFacts("text", "string", None, True, None, None),
@@ -1427,6 +1652,21 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("has_email", "boolean", None, False, None, None),
             ParamFacts("mask", "int", None, False, None, None),
             ParamFacts("maskExactMatch", "boolean", None, False, None, None),
+            ParamFacts("mark", "string", None, False, None, None),
+            ParamFacts("qualifier", "string", None, False, None, None),
+            ParamFacts("test_group", "int", None, False, None, None),
+            ParamFacts("test_groups", "string", None, False, None, None),
+        ),
+    ),
+    "notifications.sendMessage": MethodFacts(
+        session="optional",
+        required_params=("user_ids",),
+        example_json=('{"result":{"575123456789":"OK","575987654321":"LIMIT_REACHED"}}'),
+        signed=True,
+        params=(
+            ParamFacts("user_ids", "list", "string", True, None, None),
+            ParamFacts("message", "string", None, False, None, None),
+            ParamFacts("msg_id", "string", None, False, None, None),
             ParamFacts("mark", "string", None, False, None, None),
         ),
     ),
@@ -1490,51 +1730,55 @@ METHODS: dict[str, MethodFacts] = {
         ),
     ),
     "notifications.stopFavPromo": MethodFacts(
-        session="optional",
-        required_params=(),
+        session="prohibited",
+        required_params=("id",),
         example_json='{"success":true}',
         signed=True,
-        params=(ParamFacts("id", "string", None, False, None, None),),
+        params=(ParamFacts("id", "string", None, True, None, None),),
     ),
     "notifications.stopSendMass": MethodFacts(
-        session="optional",
-        required_params=(),
+        session="prohibited",
+        required_params=("id",),
         example_json='{"success":true}',
         signed=True,
-        params=(ParamFacts("id", "string", None, False, None, None),),
+        params=(ParamFacts("id", "string", None, True, None, None),),
     ),
     "notifications.updateFavPromo": MethodFacts(
-        session="optional",
-        required_params=(),
-        example_json='{"success":true}',
+        session="prohibited",
+        required_params=(
+            "id",
+            "text",
+            "expires",
+        ),
+        example_json='{"id":"8123456789"}',
         signed=True,
         params=(
-            ParamFacts("id", "string", None, False, None, None),
-            ParamFacts("text", "string", None, False, None, None),
+            ParamFacts("id", "string", None, True, None, None),
+            ParamFacts("text", "string", None, True, None, None),
             ParamFacts("image", "string", None, False, None, None),
             ParamFacts("mark", "string", None, False, None, None),
-            ParamFacts("expires", "string", None, False, None, None),
+            ParamFacts("expires", "string", None, True, None, None),
             ParamFacts("status", "string", None, False, None, None),
         ),
     ),
     "payment.getUserAccountBalance": MethodFacts(
         session="optional",
         required_params=(),
-        example_json='{"balance":100}',
+        example_json='{"balance":150}',
         signed=True,
         params=(),
     ),
     "payment.getUserAccountBonusBalance": MethodFacts(
         session="optional",
         required_params=(),
-        example_json='{"balance":10}',
+        example_json='{"balance":20}',
         signed=True,
         params=(),
     ),
     "payment.getVipStatus": MethodFacts(
-        session="optional",
+        session="required",
         required_params=(),
-        example_json='{"vip":true,"trial":true}',
+        example_json='{"vip":true,"trial":false}',
         signed=True,
         params=(),
     ),
@@ -1568,7 +1812,7 @@ METHODS: dict[str, MethodFacts] = {
     "photos.createAlbum": MethodFacts(
         session="optional",
         required_params=("title",),
-        example_json='"571234567890"',
+        example_json='"905573298345"',
         signed=True,
         params=(
             ParamFacts("uid", "string", None, False, None, None),
@@ -1606,26 +1850,30 @@ METHODS: dict[str, MethodFacts] = {
         signed=True,
         params=(
             ParamFacts("photo_id", "string", None, False, None, None),
-            ParamFacts("tag_ids", "list", "string", False, None, None),
+            ParamFacts("tag_ids", "list", "string", False, None, 10),
         ),
     ),
     "photos.editAlbum": MethodFacts(
-        session="optional",
-        required_params=(),
-        example_json='{"success":true}',
+        session="required",
+        required_params=(
+            "aid",
+            "title",
+        ),
+        example_json="true",
         signed=True,
         params=(
-            ParamFacts("aid", "string", None, False, None, None),
+            ParamFacts("aid", "string", None, True, None, None),
             ParamFacts("gid", "string", None, False, None, None),
-            ParamFacts("title", "string", None, False, None, None),
+            ParamFacts("title", "string", None, True, None, None),
             ParamFacts("description", "string", None, False, None, None),
-            ParamFacts("type", "string", None, False, None, None),
+            ParamFacts("type", "list", "string", False, None, None),
+            ParamFacts("photo_book_settings", "json", None, False, None, None),
         ),
     ),
     "photos.editPhoto": MethodFacts(
         session="optional",
         required_params=(),
-        example_json='{"success":true}',
+        example_json="true",
         signed=True,
         params=(
             ParamFacts("photo_id", "string", None, False, None, None),
@@ -1636,7 +1884,10 @@ METHODS: dict[str, MethodFacts] = {
     "photos.getAlbumInfo": MethodFacts(
         session="optional",
         required_params=(),
-        example_json='{"album":{"aid":"881234567890","title":"Summer"}}',
+        example_json=(
+            '{"album":{"aid":"905573298345","title":"Summer 2023","user_i'
+            'd":"575123456789","photos_count":42,"created":"2023-07-14"}}'
+        ),
         signed=True,
         params=(
             ParamFacts("uid", "string", None, False, None, None),
@@ -1649,7 +1900,9 @@ METHODS: dict[str, MethodFacts] = {
     "photos.getAlbumLikes": MethodFacts(
         session="optional",
         required_params=(),
-        example_json='{"users":[{"uid":"571234567890"}],"anchor":"LTE="}',
+        example_json=(
+            '{"anchor":"LTE4NjQ0NTA3MzA=","users":[{"uid":"575123456789","name":"Anna Petrova"}]}'
+        ),
         signed=True,
         params=(
             ParamFacts("aid", "string", None, False, None, None),
@@ -1663,7 +1916,11 @@ METHODS: dict[str, MethodFacts] = {
     "photos.getAlbums": MethodFacts(
         session="optional",
         required_params=(),
-        example_json='{"albums":[{}],"pagingAnchor":"text","hasMore":true}',
+        example_json=(
+            '{"albums":[{"aid":"905573298345","title":"Summer 2023","user'
+            '_id":"575123456789","photos_count":42,"attrs":{"flags":"ap"}'
+            '}],"pagingAnchor":"LTk4NDU2NzAzMg==","hasMore":true}'
+        ),
         signed=True,
         params=(
             ParamFacts("uid", "string", None, False, None, None),
@@ -1680,21 +1937,30 @@ METHODS: dict[str, MethodFacts] = {
     "photos.getInfo": MethodFacts(
         session="optional",
         required_params=(),
-        example_json='{"photos":[{"id":"881234567890"}]}',
+        example_json=(
+            '{"photos":[{"id":"889104567234","album_id":"905573298345","t'
+            'ext":"At the lake","pic640x480":"https://i.mycdn.me/i?r=AzEP'
+            'ZsRbOZEKgBhR0XGMT1RkVxcGq9tbYk3Mzc0dfKvMDQ","created_ms":168'
+            "9340800000}]}"
+        ),
         signed=True,
         params=(
             ParamFacts("uid", "string", None, False, None, None),
             ParamFacts("fid", "string", None, False, None, None),
             ParamFacts("aid", "string", None, False, None, None),
             ParamFacts("gid", "string", None, False, None, None),
-            ParamFacts("photo_ids", "list", "string", False, None, None),
+            ParamFacts("photo_ids", "list", "string", False, None, 100),
             ParamFacts("fields", "list", "string", False, None, None),
         ),
     ),
     "photos.getPhotoInfo": MethodFacts(
         session="optional",
         required_params=(),
-        example_json='{"photo":{"id":"881234567890"}}',
+        example_json=(
+            '{"photo":{"id":"889104567234","text":"At the lake","pic_max"'
+            ':"https://i.mycdn.me/i?r=AzEPZsRbOZEKgBhR0XGMT1RkVxcGq9tbYk3'
+            'Mzc0dfKvMDQ","user_id":"575123456789"}}'
+        ),
         signed=True,
         params=(
             ParamFacts("uid", "string", None, False, None, None),
@@ -1706,7 +1972,10 @@ METHODS: dict[str, MethodFacts] = {
     "photos.getPhotoLikes": MethodFacts(
         session="required",
         required_params=("photo_id",),
-        example_json='{"anchor":"text","users":[{"uid":"571234567890"}]}',
+        example_json=(
+            '{"anchor":"LTE4NjQ0NTA3MzA=","users":[{"uid":"575123456789",'
+            '"first_name":"Anna","last_name":"Petrova"}]}'
+        ),
         signed=True,
         params=(
             ParamFacts("photo_id", "string", None, True, None, None),
@@ -1733,20 +2002,24 @@ METHODS: dict[str, MethodFacts] = {
         session="optional",
         required_params=(),
         example_json=(
-            '{"anchor":"text","has_more":true,"photos":[{"uid":"571234567890"}],"total_count":1}'
+            '{"anchor":"LTg4OTEwNDU2NzIzNA==","hasMore":true,"photos":[{"'
+            'id":"889104567234","album_id":"905573298345","text":"At the '
+            'lake","pic640x480":"https://i.mycdn.me/i?r=AzEPZsRbOZEKgBhR0'
+            'XGMT1RkVxcGq9tbYk3Mzc0dfKvMDQ","created_ms":1689340800000}],'
+            '"total_count":42}'
         ),
         signed=True,
         params=(
             ParamFacts("uid", "string", None, False, None, None),
             ParamFacts("fid", "string", None, False, None, None),
             ParamFacts("aid", "string", None, False, None, None),
+            ParamFacts("album_name", "string", None, False, None, None),
             ParamFacts("gid", "string", None, False, None, None),
             ParamFacts("anchor", "string", None, False, None, None),
             ParamFacts("direction", "string", None, False, None, None),
             ParamFacts("count", "int", None, False, None, None),
             ParamFacts("detectTotalCount", "boolean", None, False, None, None),
             ParamFacts("fields", "list", "string", False, None, None),
-            ParamFacts("album_name", "string", None, False, None, None),
             ParamFacts("album_type", "string", None, False, None, None),
             ParamFacts("mark_as_read", "boolean", None, False, None, None),
         ),
@@ -1765,7 +2038,7 @@ METHODS: dict[str, MethodFacts] = {
     "photos.getUploadUrl": MethodFacts(
         session="optional",
         required_params=(),
-        example_json='{"upload_url":"https://up.ok.ru/upload?x=1"}',
+        example_json=('{"upload_url":"https://up.mycdn.me/upload.do?photoIds=905573298345"}'),
         signed=True,
         params=(
             ParamFacts("uid", "string", None, False, None, None),
@@ -1775,7 +2048,7 @@ METHODS: dict[str, MethodFacts] = {
     "photos.getUserAlbumPhotos": MethodFacts(
         session="optional",
         required_params=("aid",),
-        example_json="{}",
+        example_json=('{"photos":[{"id":"889104567234","text":"At the lake"}],"hasMore":false}'),
         signed=True,
         params=(
             ParamFacts("uid", "string", None, False, None, None),
@@ -1789,7 +2062,7 @@ METHODS: dict[str, MethodFacts] = {
     "photos.getUserPhotos": MethodFacts(
         session="optional",
         required_params=(),
-        example_json="{}",
+        example_json=('{"photos":[{"id":"889104567234","text":"At the lake"}],"hasMore":false}'),
         signed=True,
         params=(
             ParamFacts("uid", "string", None, False, None, None),
@@ -1798,7 +2071,7 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("pagingDirection", "string", None, False, None, None),
             ParamFacts("count", "int", None, False, None, None),
             ParamFacts("detectTotalCount", "boolean", None, False, None, None),
-            ParamFacts("photos", "json", None, False, None, None),
+            ParamFacts("photos", "string", None, False, None, None),
         ),
     ),
     "photos.setAlbumMainPhoto": MethodFacts(
@@ -1822,28 +2095,34 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("aid", "string", None, False, None, None),
             ParamFacts("photos", "json", None, False, None, None),
             ParamFacts("file", "string", None, False, None, None),
-            ParamFacts("file_N", "string", None, False, None, None),
         ),
     ),
     "photosV2.commit": MethodFacts(
         session="optional",
         required_params=(),
         example_json=(
-            '{"photos":[{"photo_id":"571234567890","status":"SUCCESS","as'
-            'signed_photo_id":"881234567890"}]}'
+            '{"photos":[{"photo_id":"GuL9zIvR8Ymnw+lmctJOOnoaHD7dyUklrJpU'
+            'Ouu/UHNvZcxn3GDN4g==","status":"SUCCESS","assigned_photo_id"'
+            ':"889104567234"}]}'
         ),
         signed=True,
         params=(
             ParamFacts("photo_id", "string", None, False, None, None),
             ParamFacts("token", "string", None, False, None, None),
             ParamFacts("comment", "string", None, False, None, None),
-            ParamFacts("photos", "list", "json", False, None, None),
+            ParamFacts("photos", "json", None, False, None, None),
         ),
     ),
     "photosV2.getUploadUrl": MethodFacts(
         session="optional",
         required_params=(),
-        example_json=('{"upload_url":"text","photo_ids":["text"],"expires_ms":1,"ttl_ms":1}'),
+        example_json=(
+            '{"upload_url":"https://u.mycdn.me/uploadImage?apiToken=HPYv6'
+            "XVgNRNvjz3wMzPbLw&photoIds=GuL9zIvR8Ymnw%2BlmctJOOnoaHD7dyUk"
+            'lrJpUOuu%2FUHNvZcxn3GDN4g%3D%3D","photo_ids":["GuL9zIvR8Ymnw'
+            '+lmctJOOnoaHD7dyUklrJpUOuu/UHNvZcxn3GDN4g=="],"expires_ms":1'
+            '689427200000,"ttl_ms":86400000}'
+        ),
         signed=True,
         params=(
             ParamFacts("uid", "string", None, False, None, None),
@@ -1859,7 +2138,7 @@ METHODS: dict[str, MethodFacts] = {
     "places.reverseGeocode": MethodFacts(
         session="optional",
         required_params=(),
-        example_json=('{"places":[{"id":"1","name":"Moscow","latitude":55.75,"longitude":37.62}]}'),
+        example_json='{"city":"Moscow","country":"Russia"}',
         signed=True,
         params=(
             ParamFacts("lat", "float", None, False, None, None),
@@ -1883,7 +2162,7 @@ METHODS: dict[str, MethodFacts] = {
     "sdk.getInstallSource": MethodFacts(
         session="prohibited",
         required_params=("adv_id",),
-        example_json="1",
+        example_json="3",
         signed=False,
         params=(ParamFacts("adv_id", "string", None, True, None, None),),
     ),
@@ -1898,20 +2177,22 @@ METHODS: dict[str, MethodFacts] = {
         session="prohibited",
         required_params=("session_data",),
         example_json=(
-            '{"session_key":"sk","session_secret_key":"ssk","api_server":"https://api.ok.ru/"}'
+            '{"session_key":"-s-bA1c2D3e4F5g6H7i8J9k0L1m2N3o4P5q6R7s8T9u0'
+            '","session_secret_key":"4f9a1c7e2b8d3f6a0c5e9b2d7f1a3c8e","a'
+            'pi_server":"https://api.ok.ru/","activated_profile":false}'
         ),
         signed=False,
         params=(ParamFacts("session_data", "json", None, True, None, None),),
     ),
     "sdk.reportPayment": MethodFacts(
-        session="optional",
+        session="required",
         required_params=(
             "trx_id",
             "amount",
             "currency",
             "platform",
         ),
-        example_json="{}",
+        example_json='{"result":true}',
         signed=True,
         params=(
             ParamFacts("trx_id", "string", None, True, None, None),
@@ -1921,11 +2202,11 @@ METHODS: dict[str, MethodFacts] = {
         ),
     ),
     "sdk.reportStats": MethodFacts(
-        session="optional",
-        required_params=(),
-        example_json='{"success":true}',
+        session="required",
+        required_params=("stats",),
+        example_json='{"processed":2,"errors":{}}',
         signed=True,
-        params=(ParamFacts("stats", "json", None, False, None, None),),
+        params=(ParamFacts("stats", "json", None, True, None, None),),
     ),
     "sdk.resetNotes": MethodFacts(
         session="optional",
@@ -1933,7 +2214,7 @@ METHODS: dict[str, MethodFacts] = {
             "timestamp",
             "sdkToken",
         ),
-        example_json="1",
+        example_json="4",
         signed=True,
         params=(
             ParamFacts("timestamp", "int", None, True, None, None),
@@ -1946,7 +2227,7 @@ METHODS: dict[str, MethodFacts] = {
             "note",
             "sdkToken",
         ),
-        example_json='{"success":true}',
+        example_json="1",
         signed=True,
         params=(
             ParamFacts("note", "json", None, True, None, None),
@@ -1962,12 +2243,14 @@ METHODS: dict[str, MethodFacts] = {
     ),
     "search.tagContents": MethodFacts(
         session="optional",
-        required_params=("query",),
-        example_json='{"contents":[],"anchor":"LTE=","has_more":false}',
+        required_params=(),
+        example_json=(
+            '{"media_topics":[{"id":"67411424436536"}],"anchor":"LTE=","has_more":false}'
+        ),
         signed=True,
         params=(
-            ParamFacts("query", "string", None, True, None, None),
-            ParamFacts("filter", "string", None, False, None, None),
+            ParamFacts("query", "string", None, False, None, None),
+            ParamFacts("filter", "json", None, False, None, None),
             ParamFacts("anchor", "string", None, False, None, None),
             ParamFacts("count", "int", None, False, None, None),
             ParamFacts("fields", "list", "string", False, None, None),
@@ -1975,35 +2258,42 @@ METHODS: dict[str, MethodFacts] = {
     ),
     "search.tagMentions": MethodFacts(
         session="optional",
-        required_params=("query",),
+        required_params=(),
         example_json=(
-            '{"query":"text","all":1,"userTopics":1,"userPhotos":1,"userV'
-            'ideos":1,"groupTopics":1,"groupPhotos":1,"groupVideos":1}'
+            '{"query":"apiok","all":231,"userTopics":11,"userPhotos":22,"'
+            'userVideos":33,"groupTopics":44,"groupPhotos":55,"groupVideo'
+            's":66}'
         ),
         signed=True,
         params=(
-            ParamFacts("query", "string", None, True, None, None),
-            ParamFacts("filter", "string", None, False, None, None),
+            ParamFacts("query", "string", None, False, None, None),
+            ParamFacts("filter", "json", None, False, None, None),
         ),
     ),
     "search.tagSearch": MethodFacts(
-        session="optional",
-        required_params=("query",),
-        example_json='{"tags":[{}],"count":1}',
+        session="required",
+        required_params=(),
+        example_json=(
+            '{"tags":[{"query":"ok","all":4,"userTopics":0,"userPhotos":0'
+            ',"userVideos":0,"groupTopics":4,"groupPhotos":0,"groupVideos'
+            '":0},{"query":"apiok","all":2,"userTopics":2,"userPhotos":0,'
+            '"userVideos":0,"groupTopics":0,"groupPhotos":0,"groupVideos"'
+            ':0}],"count":3}'
+        ),
         signed=True,
         params=(
-            ParamFacts("query", "string", None, True, None, None),
-            ParamFacts("filter", "string", None, False, None, None),
+            ParamFacts("query", "string", None, False, None, None),
+            ParamFacts("filter", "json", None, False, None, None),
             ParamFacts("count", "int", None, False, None, None),
         ),
     ),
     "share.addLink": MethodFacts(
         session="optional",
-        required_params=(),
+        required_params=("linkUrl",),
         example_json='{"success":true}',
         signed=True,
         params=(
-            ParamFacts("linkUrl", "string", None, False, None, None),
+            ParamFacts("linkUrl", "string", None, True, None, None),
             ParamFacts("comment", "string", None, False, None, None),
         ),
     ),
@@ -2011,7 +2301,9 @@ METHODS: dict[str, MethodFacts] = {
         session="optional",
         required_params=("url",),
         example_json=(
-            '{"url":"https://example.com","title":"Example","signature":"c2ln","media":[]}'
+            '{"url":"https://example.com/news/2024/05/spring","title":"Sp'
+            'ring news","signature":"c2lnbmF0dXJlLTE3MTU1MjI2MDc=","media'
+            '":[]}'
         ),
         signed=True,
         params=(
@@ -2021,13 +2313,69 @@ METHODS: dict[str, MethodFacts] = {
     ),
     "share.fetchLinkV2": MethodFacts(
         session="optional",
-        required_params=(),
-        example_json='{"url":"https://example.com","title":"Example"}',
+        required_params=("url",),
+        example_json=('{"url":"https://example.com/news/2024/05/spring","title":"Spring news"}'),
         signed=True,
         params=(
-            ParamFacts("url", "string", None, False, None, None),
+            ParamFacts("url", "string", None, True, None, None),
             ParamFacts("gid", "string", None, False, None, None),
             ParamFacts("fields", "list", "string", False, None, None),
+        ),
+    ),
+    "stat.getFromServer": MethodFacts(
+        session="prohibited",
+        required_params=(
+            "id",
+            "periodType",
+            "from",
+        ),
+        example_json=(
+            '{"fields":["date","platform","Total1"],"data":[{"date":"2024'
+            '-05-01 00:00:00","platform":"web","Total1":1520}]}'
+        ),
+        signed=True,
+        params=(
+            ParamFacts("id", "string", None, True, None, None),
+            ParamFacts("periodType", "string", None, True, None, None),
+            ParamFacts("from", "string", None, True, None, None),
+            ParamFacts("to", "string", None, False, None, None),
+        ),
+    ),
+    "storage.get": MethodFacts(
+        session="optional",
+        required_params=("keys",),
+        example_json=('{"data":{"level":"12","last_bonus":"2024-05-17"},"etag":"1715935112000"}'),
+        signed=True,
+        params=(
+            ParamFacts("keys", "list", "string", True, None, None),
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("scope", "string", None, False, ("CUSTOM", "GLOBAL"), None),
+        ),
+    ),
+    "storage.getKeys": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json=(
+            '{"keys":["level","last_bonus"],"anchor":"bGFzdF9ib251cw==","etag":"1715935112000"}'
+        ),
+        signed=True,
+        params=(
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("anchor", "string", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+            ParamFacts("scope", "string", None, False, ("CUSTOM", "GLOBAL"), None),
+        ),
+    ),
+    "storage.set": MethodFacts(
+        session="optional",
+        required_params=("key",),
+        example_json='{"success":true}',
+        signed=True,
+        params=(
+            ParamFacts("key", "string", None, True, None, None),
+            ParamFacts("value", "string", None, False, None, None),
+            ParamFacts("uid", "string", None, False, None, None),
+            ParamFacts("scope", "string", None, False, ("CUSTOM", "GLOBAL"), None),
         ),
     ),
     "stream.delete": MethodFacts(
@@ -2038,14 +2386,14 @@ METHODS: dict[str, MethodFacts] = {
         params=(
             ParamFacts("delete_id", "string", None, False, None, None),
             ParamFacts("banner_id", "string", None, False, None, None),
-            ParamFacts("banner_opt", "string", None, False, None, None),
+            ParamFacts("banner_opt", "json", None, False, None, None),
             ParamFacts("delete_ref_id", "string", None, False, None, None),
         ),
     ),
     "stream.isSubscribed": MethodFacts(
         session="optional",
         required_params=(),
-        example_json="true",
+        example_json='{"subscribed":true}',
         signed=True,
         params=(
             ParamFacts("fid", "string", None, False, None, None),
@@ -2080,28 +2428,39 @@ METHODS: dict[str, MethodFacts] = {
     "url.getInfo": MethodFacts(
         session="optional",
         required_params=("url",),
-        example_json=('{"objectId":1,"objectIdEncoded":"text","objectIdStr":"text","type":"text"}'),
+        example_json=(
+            '{"objectId":53038939046008,"objectIdEncoded":"53038939046008'
+            '","objectIdStr":"53038939046008","type":"GROUP"}'
+        ),
         signed=True,
         params=(ParamFacts("url", "string", None, True, None, None),),
     ),
     "users.deleteGuests": MethodFacts(
-        session="optional",
-        required_params=(),
+        session="required",
+        required_params=("uids",),
         example_json='{"success":true}',
         signed=True,
-        params=(ParamFacts("uids", "list", "string", False, None, None),),
+        params=(ParamFacts("uids", "list", "string", True, None, None),),
     ),
     "users.getAdditionalInfo": MethodFacts(
         session="optional",
         required_params=("uids",),
-        example_json='{"users":[{}]}',
+        example_json=(
+            '{"users":[{"user_id":"575123456789","info":{"app_payer":true'
+            ',"ok_payer":false,"balance":"1-29","last_payment":"CARD","pl'
+            'ayer":true}}]}'
+        ),
         signed=True,
         params=(ParamFacts("uids", "list", "string", True, None, 100),),
     ),
     "users.getCallsLeft": MethodFacts(
         session="optional",
         required_params=("methods",),
-        example_json='[{"available":true,"callsLeft":1,"name":"text"}]',
+        example_json=(
+            '[{"name":"notifications.sendFromUser","available":true,"call'
+            'sLeft":3},{"name":"mediatopic.post","available":false,"calls'
+            'Left":0}]'
+        ),
         signed=True,
         params=(
             ParamFacts("uid", "string", None, False, None, None),
@@ -2112,13 +2471,15 @@ METHODS: dict[str, MethodFacts] = {
         session="required",
         required_params=(),
         example_json=(
-            '{"uid":"571234567890","first_name":"Ivan","last_name":"Petrov","name":"Ivan Petrov"}'
+            '{"uid":"575123456789","first_name":"Ivan","last_name":"Petro'
+            'v","name":"Ivan Petrov","gender":"male","locale":"ru","pic12'
+            '8x128":"https://i.mycdn.me/i?r=AzEPZsRbOZEKgBhR0XGMT1Rk"}'
         ),
         signed=True,
         params=(ParamFacts("fields", "list", "string", False, None, None),),
     ),
     "users.getGames": MethodFacts(
-        session="optional",
+        session="required",
         required_params=(),
         example_json='{"games":[]}',
         signed=True,
@@ -2127,7 +2488,7 @@ METHODS: dict[str, MethodFacts] = {
     "users.getGuests": MethodFacts(
         session="required",
         required_params=(),
-        example_json=('{"guests":[{"uid":"571234567890"}],"pagingAnchor":"LTE=","hasMore":false}'),
+        example_json=('{"guests":[{"uid":"575123456789"}],"pagingAnchor":"LTE=","hasMore":false}'),
         signed=True,
         params=(
             ParamFacts("pagingAnchor", "string", None, False, None, None),
@@ -2137,7 +2498,7 @@ METHODS: dict[str, MethodFacts] = {
         ),
     ),
     "users.getHolidays": MethodFacts(
-        session="optional",
+        session="required",
         required_params=(),
         example_json='{"holidays":[]}',
         signed=True,
@@ -2149,7 +2510,11 @@ METHODS: dict[str, MethodFacts] = {
             "uids",
             "fields",
         ),
-        example_json='[{"uid":"571234567890","name":"Ivan Petrov"}]',
+        example_json=(
+            '[{"uid":"575123456789","first_name":"Ivan","last_name":"Petr'
+            'ov","name":"Ivan Petrov","gender":"male","age":34,"location"'
+            ':{"city":"Moscow","country":"RUSSIAN_FEDERATION"}}]'
+        ),
         signed=True,
         params=(
             ParamFacts("uids", "list", "string", True, None, 100),
@@ -2158,20 +2523,26 @@ METHODS: dict[str, MethodFacts] = {
         ),
     ),
     "users.getInfoBy": MethodFacts(
-        session="optional",
-        required_params=(),
-        example_json='{"user":{"uid":"571234567890"}}',
+        session="required",
+        required_params=(
+            "uid",
+            "fields",
+        ),
+        example_json='{"user":{"uid":"575123456789","name":"Ivan Petrov"}}',
         signed=True,
         params=(
-            ParamFacts("uid", "string", None, False, None, None),
-            ParamFacts("fields", "list", "string", False, None, None),
+            ParamFacts("uid", "string", None, True, None, None),
+            ParamFacts("fields", "list", "string", True, None, None),
             ParamFacts("register_as_guest", "boolean", None, False, None, None),
         ),
     ),
     "users.getInvitableFriends": MethodFacts(
         session="required",
         required_params=(),
-        example_json='{"users":[{"uid":"571234567890","selectable":true}]}',
+        example_json=(
+            '{"users":[{"uid":"575123456789","selectable":true},{"uid":"5'
+            '75123456790","selectable":false}]}'
+        ),
         signed=True,
         params=(
             ParamFacts("suggestOnly", "boolean", None, False, None, None),
@@ -2181,7 +2552,7 @@ METHODS: dict[str, MethodFacts] = {
     "users.getLoggedInUser": MethodFacts(
         session="required",
         required_params=(),
-        example_json='"571234567890"',
+        example_json='"575123456789"',
         signed=True,
         params=(),
     ),
@@ -2196,8 +2567,9 @@ METHODS: dict[str, MethodFacts] = {
         session="optional",
         required_params=(),
         example_json=(
-            '{"sms_notifications":"text","sms_notifications_start_time":"'
-            'text","sms_notifications_end_time":"text"}'
+            '{"sms_notifications":"NewMessages,NewPresents","sms_notifica'
+            'tions_start_time":"09:00","sms_notifications_end_time":"22:0'
+            '0"}'
         ),
         signed=True,
         params=(ParamFacts("uid", "string", None, False, None, None),),
@@ -2226,11 +2598,11 @@ METHODS: dict[str, MethodFacts] = {
         signed=True,
         params=(
             ParamFacts("uid", "string", None, False, None, None),
-            ParamFacts("ext_perm", "string", None, True, None, None),
+            ParamFacts("ext_perm", "list", "string", True, None, None),
         ),
     ),
     "users.setSettings": MethodFacts(
-        session="optional",
+        session="required",
         required_params=(),
         example_json='{"success":true}',
         signed=True,
@@ -2242,7 +2614,7 @@ METHODS: dict[str, MethodFacts] = {
         ),
     ),
     "users.setStatus": MethodFacts(
-        session="optional",
+        session="required",
         required_params=(),
         example_json="true",
         signed=True,
@@ -2255,7 +2627,7 @@ METHODS: dict[str, MethodFacts] = {
     "users.updateMask": MethodFacts(
         session="optional",
         required_params=(),
-        example_json="1",
+        example_json='{"mask":5}',
         signed=True,
         params=(
             ParamFacts("uid", "string", None, False, None, None),
@@ -2264,23 +2636,23 @@ METHODS: dict[str, MethodFacts] = {
         ),
     ),
     "users.updateMasks": MethodFacts(
-        session="optional",
-        required_params=(),
-        example_json='{"masks":{"571234567890":"3"}}',
+        session="prohibited",
+        required_params=("uids",),
+        example_json='{"masks":{"575123456789":"3"}}',
         signed=True,
         params=(
-            ParamFacts("uids", "list", "string", False, None, None),
+            ParamFacts("uids", "list", "string", True, None, 100),
             ParamFacts("mask", "int", None, False, None, None),
             ParamFacts("orUpdate", "boolean", None, False, None, None),
         ),
     ),
     "users.updateMasksV2": MethodFacts(
-        session="optional",
-        required_params=(),
-        example_json='{"masks":{"571234567890":"3"}}',
+        session="prohibited",
+        required_params=("uids",),
+        example_json='{"masks":{"575123456789":"3"}}',
         signed=True,
         params=(
-            ParamFacts("uids", "list", "string", False, None, None),
+            ParamFacts("uids", "list", "string", True, None, 100),
             ParamFacts("or_mask", "int", None, False, None, None),
             ParamFacts("and_mask", "int", None, False, None, None),
         ),
@@ -2295,7 +2667,9 @@ METHODS: dict[str, MethodFacts] = {
     "video.get": MethodFacts(
         session="optional",
         required_params=("vids",),
-        example_json=('{"videos":[{"id":"1234567890","title":"Clip","status":"OK"}]}'),
+        example_json=(
+            '{"videos":[{"id":"5402137852567","title":"Lake trip","status":"OK","duration":94}]}'
+        ),
         signed=True,
         params=(
             ParamFacts("vids", "list", "string", True, None, None),
@@ -2305,14 +2679,23 @@ METHODS: dict[str, MethodFacts] = {
     "video.getUploadUrl": MethodFacts(
         session="optional",
         required_params=(),
-        example_json='{"upload_url":"text","video_id":1}',
+        example_json=(
+            '{"upload_url":"https://vu.mycdn.me/upload.do?sig=7c1f0a9e2b&'
+            'expires=1689427200000&clientType=26&id=5402137852567","video'
+            '_id":5402137852567}'
+        ),
         signed=True,
         params=(
             ParamFacts("uid", "string", None, False, None, None),
             ParamFacts("gid", "string", None, False, None, None),
             ParamFacts("file_name", "string", None, False, None, None),
             ParamFacts(
-                "attachment_type", "string", None, False, ("VIDEO", "AUDIO_RECORDING"), None
+                "attachment_type",
+                "string",
+                None,
+                False,
+                ("MOVIE", "VIDEO", "AUDIO_RECORDING"),
+                None,
             ),
             ParamFacts("file_size", "int", None, False, None, None),
             ParamFacts("lat", "float", None, False, None, None),
@@ -2346,9 +2729,10 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("title", "string", None, False, None, None),
             ParamFacts("description", "string", None, False, None, None),
             ParamFacts("tags", "list", "string", False, None, None),
-            ParamFacts("privacy", "string", None, False, ("PUBLIC", "FRIENDS"), None),
+            ParamFacts("privacy", "string", None, False, None, None),
             ParamFacts("cover_photo_id", "string", None, False, None, None),
             ParamFacts("cover_photo_upload_token", "string", None, False, None, None),
+            ParamFacts("best_thumbnail_index", "int", None, False, None, None),
             ParamFacts("publish", "boolean", None, False, None, None),
             ParamFacts("game", "string", None, False, None, None),
             ParamFacts("donate", "boolean", None, False, None, None),
@@ -2368,7 +2752,7 @@ METHODS: dict[str, MethodFacts] = {
     "widget.getWidgetContent": MethodFacts(
         session="optional",
         required_params=("wid",),
-        example_json='"571234567890"',
+        example_json='"PGRpdiBjbGFzcz0ib2std2lkZ2V0Ij5IZWxsbzwvZGl2Pg=="',
         signed=True,
         params=(
             ParamFacts("wid", "string", None, True, None, None),
@@ -2378,7 +2762,11 @@ METHODS: dict[str, MethodFacts] = {
     "widget.getWidgets": MethodFacts(
         session="optional",
         required_params=("wids",),
-        example_json="[{}]",
+        example_json=(
+            '[{"id":"gifts_promo","content_type":"text/html","content":"P'
+            'GRpdiBjbGFzcz0ib2std2lkZ2V0Ij5IZWxsbzwvZGl2Pg==","cache":300'
+            "}]"
+        ),
         signed=True,
         params=(
             ParamFacts("wids", "list", "string", True, None, None),

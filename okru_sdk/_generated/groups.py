@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from .methods.sdk import SdkMethods
     from .methods.search import SearchMethods
     from .methods.share import ShareMethods
+    from .methods.stat import StatMethods
+    from .methods.storage import StorageMethods
     from .methods.stream import StreamMethods
     from .methods.url import UrlMethods
     from .methods.users import UsersMethods
@@ -49,7 +51,7 @@ class GeneratedGroups:
 
     @cached_property
     def apps(self) -> AppsMethods:
-        """Games platform: promo, VIP offers, game pushes."""
+        """Games platform: catalogue, promo campaigns, VIP offers, game pushes."""
         from .methods.apps import AppsMethods
 
         return AppsMethods(cast("API", self))
@@ -63,7 +65,7 @@ class GeneratedGroups:
 
     @cached_property
     def badges(self) -> BadgesMethods:
-        """User badges."""
+        """Profile badges (whitelisted apps only)."""
         from .methods.badges import BadgesMethods
 
         return BadgesMethods(cast("API", self))
@@ -84,21 +86,21 @@ class GeneratedGroups:
 
     @cached_property
     def communities(self) -> CommunitiesMethods:
-        """Communities (schools, universities, workplaces) and their members."""
+        """Communities (schools, universities, workplaces...) and their members."""
         from .methods.communities import CommunitiesMethods
 
         return CommunitiesMethods(cast("API", self))
 
     @cached_property
     def discussions(self) -> DiscussionsMethods:
-        """Discussions (comment threads) and their likes."""
+        """Discussions (comment threads on topics, photos, statuses...) and their likes."""
         from .methods.discussions import DiscussionsMethods
 
         return DiscussionsMethods(cast("API", self))
 
     @cached_property
     def events(self) -> EventsMethods:
-        """Counters of new events for the current user."""
+        """New-event counters of the user, and the long-polling feed of OK events."""
         from .methods.events import EventsMethods
 
         return EventsMethods(cast("API", self))
@@ -112,7 +114,7 @@ class GeneratedGroups:
 
     @cached_property
     def group(self) -> GroupMethods:
-        """Groups (communities): info, members, counters."""
+        """Groups (communities): info, members, counters, statistics."""
         from .methods.group import GroupMethods
 
         return GroupMethods(cast("API", self))
@@ -126,14 +128,14 @@ class GeneratedGroups:
 
     @cached_property
     def like(self) -> LikeMethods:
-        """Likes ("Klass") on arbitrary objects (legacy family)."""
+        """Likes ("Klass") on any object that has a like summary."""
         from .methods.like import LikeMethods
 
         return LikeMethods(cast("API", self))
 
     @cached_property
     def market(self) -> MarketMethods:
-        """Group shop products."""
+        """Group shop products and catalogs."""
         from .methods.market import MarketMethods
 
         return MarketMethods(cast("API", self))
@@ -147,7 +149,7 @@ class GeneratedGroups:
 
     @cached_property
     def messages_v2(self) -> MessagesV2Methods:
-        """Chats and messages (mostly first-party only)."""
+        """Chats and messages (mostly first-party) and deprecated chat game messages."""
         from .methods.messages_v2 import MessagesV2Methods
 
         return MessagesV2Methods(cast("API", self))
@@ -168,14 +170,14 @@ class GeneratedGroups:
 
     @cached_property
     def payment(self) -> PaymentMethods:
-        """Payments and VIP status."""
+        """OK coin balances and VIP status of the current user."""
         from .methods.payment import PaymentMethods
 
         return PaymentMethods(cast("API", self))
 
     @cached_property
     def photo_book(self) -> PhotoBookMethods:
-        """The photo-book service."""
+        """The photo-book service (albums laid out as printed books)."""
         from .methods.photo_book import PhotoBookMethods
 
         return PhotoBookMethods(cast("API", self))
@@ -203,24 +205,38 @@ class GeneratedGroups:
 
     @cached_property
     def sdk(self) -> SdkMethods:
-        """Methods of the official mobile SDKs."""
+        """Methods of the official mobile and game SDKs."""
         from .methods.sdk import SdkMethods
 
         return SdkMethods(cast("API", self))
 
     @cached_property
     def search(self) -> SearchMethods:
-        """Search by tags and mentions."""
+        """Search by hashtags, and quick search."""
         from .methods.search import SearchMethods
 
         return SearchMethods(cast("API", self))
 
     @cached_property
     def share(self) -> ShareMethods:
-        """Link sharing and link previews."""
+        """Link previews for posting links, and legacy link sharing."""
         from .methods.share import ShareMethods
 
         return ShareMethods(cast("API", self))
+
+    @cached_property
+    def stat(self) -> StatMethods:
+        """The app's statistics, as shown in the app's statistics pages."""
+        from .methods.stat import StatMethods
+
+        return StatMethods(cast("API", self))
+
+    @cached_property
+    def storage(self) -> StorageMethods:
+        """Storage API: key-value variables of an app, per user or global."""
+        from .methods.storage import StorageMethods
+
+        return StorageMethods(cast("API", self))
 
     @cached_property
     def stream(self) -> StreamMethods:
@@ -252,7 +268,7 @@ class GeneratedGroups:
 
     @cached_property
     def widget(self) -> WidgetMethods:
-        """Embeddable widgets."""
+        """UI widgets to embed in an app (content comes Base64-encoded)."""
         from .methods.widget import WidgetMethods
 
         return WidgetMethods(cast("API", self))

@@ -6,4 +6,11 @@ from __future__ import annotations
 
 __all__ = ["SECRET_PARAMS"]
 
-SECRET_PARAMS: frozenset[str] = frozenset({})
+SECRET_PARAMS: frozenset[str] = frozenset(
+    {
+        "cover_photo_upload_token",
+        "password",
+        "sdkToken",
+        "token",
+    }
+)

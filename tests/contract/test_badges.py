@@ -10,10 +10,27 @@ parameters the emulator received and that the result parses to the example.
 from __future__ import annotations
 
 from okru_sdk._generated.methods.badges import (
+    _SPEC_GET_BADGES_INFO,
     _SPEC_GET_USER_ACTIVE_BADGE,
+    _SPEC_GET_USER_BADGE_CATEGORY,
+    _SPEC_GET_USER_OWNED_BADGES,
+    _SPEC_GET_USERS_BADGES_INFO,
+    _SPEC_SET_USER_ACTIVE_BADGE,
 )
 
 from .support import Contract
+
+
+async def test_get_badges_info(contract: Contract) -> None:
+    result = await contract.api.badges.get_badges_info(
+        fields=["1"],
+        ids=[1],
+    )
+    wire = {
+        "fields": "1",
+        "ids": "1",
+    }
+    contract.check(_SPEC_GET_BADGES_INFO, wire, result)
 
 
 async def test_get_user_active_badge(contract: Contract) -> None:
@@ -24,3 +41,57 @@ async def test_get_user_active_badge(contract: Contract) -> None:
         "uid": "1",
     }
     contract.check(_SPEC_GET_USER_ACTIVE_BADGE, wire, result)
+
+
+async def test_get_user_badge_category(contract: Contract) -> None:
+    result = await contract.api.badges.get_user_badge_category(
+        category=1,
+        fields=["1"],
+        anchor="1",
+        direction="1",
+        count=1,
+    )
+    wire = {
+        "category": "1",
+        "fields": "1",
+        "anchor": "1",
+        "direction": "1",
+        "count": "1",
+    }
+    contract.check(_SPEC_GET_USER_BADGE_CATEGORY, wire, result)
+
+
+async def test_get_user_owned_badges(contract: Contract) -> None:
+    result = await contract.api.badges.get_user_owned_badges(
+        ids=[1],
+    )
+    wire = {
+        "ids": "1",
+    }
+    contract.check(_SPEC_GET_USER_OWNED_BADGES, wire, result)
+
+
+async def test_get_users_badges_info(contract: Contract) -> None:
+    result = await contract.api.badges.get_users_badges_info(
+        fields=["1"],
+        ids=["1"],
+    )
+    wire = {
+        "fields": "1",
+        "ids": "1",
+    }
+    contract.check(_SPEC_GET_USERS_BADGES_INFO, wire, result)
+
+
+async def test_set_user_active_badge(contract: Contract) -> None:
+    result = await contract.api.badges.set_user_active_badge(
+        badge_id=1,
+        status="1",
+        ttl=1,
+    )
+    wire = {
+        "badge_id": "1",
+        "status": "1",
+        "ttl": "1",
+    }
+    contract.check(_SPEC_SET_USER_ACTIVE_BADGE, wire, result)

@@ -54,7 +54,7 @@ async def test_add_comment_like(contract: Contract) -> None:
 async def test_add_discussion_comment(contract: Contract) -> None:
     result = await contract.api.discussions.add_discussion_comment(
         entity_id="1",
-        entity_type="GROUP_TOPIC",
+        entity_type="1",
         comment="1",
         reply_to_comment_id="1",
         as_admin=True,
@@ -65,7 +65,7 @@ async def test_add_discussion_comment(contract: Contract) -> None:
     )
     wire = {
         "entityId": "1",
-        "entityType": "GROUP_TOPIC",
+        "entityType": "1",
         "comment": "1",
         "reply_to_comment_id": "1",
         "as_admin": "true",
@@ -293,13 +293,13 @@ async def test_get_discussion_likes(contract: Contract) -> None:
 
 async def test_get_discussions(contract: Contract) -> None:
     result = await contract.api.discussions.get_discussions(
-        entity_types=["GROUP_TOPIC"],
+        entity_types=["1"],
         category="1",
         offset=1,
         count=1,
     )
     wire = {
-        "entityTypes": "GROUP_TOPIC",
+        "entityTypes": "1",
         "category": "1",
         "offset": "1",
         "count": "1",
@@ -309,7 +309,7 @@ async def test_get_discussions(contract: Contract) -> None:
 
 async def test_get_discussions_news(contract: Contract) -> None:
     result = await contract.api.discussions.get_discussions_news(
-        version=1,
+        version="1",
     )
     wire = {
         "version": "1",
@@ -320,7 +320,7 @@ async def test_get_discussions_news(contract: Contract) -> None:
 async def test_get_list(contract: Contract) -> None:
     result = await contract.api.discussions.get_list(
         types=["1"],
-        version=1,
+        version="1",
         category="1",
         anchor="1",
         direction="1",
@@ -347,7 +347,7 @@ async def test_get_list(contract: Contract) -> None:
 
 async def test_mark_as_read(contract: Contract) -> None:
     result = await contract.api.discussions.mark_as_read(
-        version=1,
+        version="1",
     )
     wire = {
         "version": "1",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from okru_sdk._generated.methods.events import (
     _SPEC_GET,
     _SPEC_GET_TYPE_INFO,
+    _SPEC_UPDATES,
 )
 
 from .support import Contract
@@ -20,7 +21,7 @@ from .support import Contract
 async def test_get(contract: Contract) -> None:
     result = await contract.api.events.get(
         types=["1"],
-        version=1,
+        version="1",
     )
     wire = {
         "types": "1",
@@ -39,3 +40,21 @@ async def test_get_type_info(contract: Contract) -> None:
         "locale": "1",
     }
     contract.check(_SPEC_GET_TYPE_INFO, wire, result)
+
+
+async def test_updates(contract: Contract) -> None:
+    result = await contract.api.events.updates(
+        marker="1",
+        types=["1"],
+        count=1,
+        timeout_=1,
+        commit=True,
+    )
+    wire = {
+        "marker": "1",
+        "types": "1",
+        "count": "1",
+        "timeout": "1",
+        "commit": "true",
+    }
+    contract.check(_SPEC_UPDATES, wire, result)

@@ -79,7 +79,7 @@ async def test_get_app_users(contract: Contract) -> None:
 
 async def test_get_app_users_online(contract: Contract) -> None:
     result = await contract.api.friends.get_app_users_online(
-        platforms=["1"],
+        platforms="1",
     )
     wire = {
         "platforms": "1",

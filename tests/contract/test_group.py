@@ -95,7 +95,7 @@ async def test_get_members(contract: Contract) -> None:
 async def test_get_stat_overview(contract: Contract) -> None:
     result = await contract.api.group.get_stat_overview(
         gid="1",
-        period=1,
+        period="1",
         start_time=1,
         fields=["1"],
     )

@@ -38,6 +38,7 @@ async def test_add(contract: Contract) -> None:
         attachment={},
         catalog_ids=["1"],
         devices=["1"],
+        update_default_visibility=True,
     )
     wire = {
         "gid": "1",
@@ -45,6 +46,7 @@ async def test_add(contract: Contract) -> None:
         "attachment": "{}",
         "catalog_ids": "1",
         "devices": "1",
+        "update_default_visibility": "true",
     }
     contract.check(_SPEC_ADD, wire, result)
 
@@ -252,11 +254,11 @@ async def test_reorder_catalogs(contract: Contract) -> None:
 async def test_set_status(contract: Contract) -> None:
     result = await contract.api.market.set_status(
         product_id="1",
-        product_status="ACTIVE",
+        product_status="1",
     )
     wire = {
         "product_id": "1",
-        "product_status": "ACTIVE",
+        "product_status": "1",
     }
     contract.check(_SPEC_SET_STATUS, wire, result)
 

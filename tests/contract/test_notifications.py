@@ -12,6 +12,7 @@ from __future__ import annotations
 from okru_sdk._generated.methods.notifications import (
     _SPEC_SEND_FAV_PROMO,
     _SPEC_SEND_MASS,
+    _SPEC_SEND_MESSAGE,
     _SPEC_SEND_SIMPLE,
     _SPEC_STOP_FAV_PROMO,
     _SPEC_STOP_SEND_MASS,
@@ -55,6 +56,9 @@ async def test_send_mass(contract: Contract) -> None:
         mask=1,
         mask_exact_match=True,
         mark="1",
+        qualifier="1",
+        test_group=1,
+        test_groups="1",
     )
     wire = {
         "text": "1",
@@ -71,8 +75,27 @@ async def test_send_mass(contract: Contract) -> None:
         "mask": "1",
         "maskExactMatch": "true",
         "mark": "1",
+        "qualifier": "1",
+        "test_group": "1",
+        "test_groups": "1",
     }
     contract.check(_SPEC_SEND_MASS, wire, result)
+
+
+async def test_send_message(contract: Contract) -> None:
+    result = await contract.api.notifications.send_message(
+        user_ids=["1"],
+        message="1",
+        msg_id="1",
+        mark="1",
+    )
+    wire = {
+        "user_ids": "1",
+        "message": "1",
+        "msg_id": "1",
+        "mark": "1",
+    }
+    contract.check(_SPEC_SEND_MESSAGE, wire, result)
 
 
 async def test_send_simple(contract: Contract) -> None:

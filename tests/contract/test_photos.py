@@ -123,7 +123,8 @@ async def test_edit_album(contract: Contract) -> None:
         gid="1",
         title="1",
         description="1",
-        type="1",
+        type=["1"],
+        photo_book_settings={},
     )
     wire = {
         "aid": "1",
@@ -131,6 +132,7 @@ async def test_edit_album(contract: Contract) -> None:
         "title": "1",
         "description": "1",
         "type": "1",
+        "photo_book_settings": "{}",
     }
     contract.check(_SPEC_EDIT_ALBUM, wire, result)
 
@@ -290,13 +292,13 @@ async def test_get_photos(contract: Contract) -> None:
         uid="1",
         fid="1",
         aid="1",
+        album_name="1",
         gid="1",
         anchor="1",
         direction="1",
         count=1,
         detect_total_count=True,
         fields=["1"],
-        album_name="1",
         album_type="1",
         mark_as_read=True,
     )
@@ -304,13 +306,13 @@ async def test_get_photos(contract: Contract) -> None:
         "uid": "1",
         "fid": "1",
         "aid": "1",
+        "album_name": "1",
         "gid": "1",
         "anchor": "1",
         "direction": "1",
         "count": "1",
         "detectTotalCount": "true",
         "fields": "1",
-        "album_name": "1",
         "album_type": "1",
         "mark_as_read": "true",
     }
@@ -371,7 +373,7 @@ async def test_get_user_photos(contract: Contract) -> None:
         paging_direction="1",
         count=1,
         detect_total_count=True,
-        photos={},
+        photos="1",
     )
     wire = {
         "uid": "1",
@@ -380,7 +382,7 @@ async def test_get_user_photos(contract: Contract) -> None:
         "pagingDirection": "1",
         "count": "1",
         "detectTotalCount": "true",
-        "photos": "{}",
+        "photos": "1",
     }
     contract.check(_SPEC_GET_USER_PHOTOS, wire, result)
 
@@ -405,13 +407,11 @@ async def test_upload(contract: Contract) -> None:
         aid="1",
         photos={},
         file="1",
-        file_n="1",
     )
     wire = {
         "uid": "1",
         "aid": "1",
         "photos": "{}",
         "file": "1",
-        "file_N": "1",
     }
     contract.check(_SPEC_UPLOAD, wire, result)

@@ -22,13 +22,13 @@ async def test_commit(contract: Contract) -> None:
         photo_id="1",
         token="1",
         comment="1",
-        photos=[{}],
+        photos={},
     )
     wire = {
         "photo_id": "1",
         "token": "1",
         "comment": "1",
-        "photos": "[{}]",
+        "photos": "{}",
     }
     contract.check(_SPEC_COMMIT, wire, result)
 

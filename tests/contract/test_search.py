@@ -28,14 +28,14 @@ async def test_quick(contract: Contract) -> None:
 async def test_tag_contents(contract: Contract) -> None:
     result = await contract.api.search.tag_contents(
         query="1",
-        filter="1",
+        filter={},
         anchor="1",
         count=1,
         fields=["1"],
     )
     wire = {
         "query": "1",
-        "filter": "1",
+        "filter": "{}",
         "anchor": "1",
         "count": "1",
         "fields": "1",
@@ -46,11 +46,11 @@ async def test_tag_contents(contract: Contract) -> None:
 async def test_tag_mentions(contract: Contract) -> None:
     result = await contract.api.search.tag_mentions(
         query="1",
-        filter="1",
+        filter={},
     )
     wire = {
         "query": "1",
-        "filter": "1",
+        "filter": "{}",
     }
     contract.check(_SPEC_TAG_MENTIONS, wire, result)
 
@@ -58,12 +58,12 @@ async def test_tag_mentions(contract: Contract) -> None:
 async def test_tag_search(contract: Contract) -> None:
     result = await contract.api.search.tag_search(
         query="1",
-        filter="1",
+        filter={},
         count=1,
     )
     wire = {
         "query": "1",
-        "filter": "1",
+        "filter": "{}",
         "count": "1",
     }
     contract.check(_SPEC_TAG_SEARCH, wire, result)

@@ -23,13 +23,13 @@ async def test_delete(contract: Contract) -> None:
     result = await contract.api.stream.delete(
         delete_id="1",
         banner_id="1",
-        banner_opt="1",
+        banner_opt={},
         delete_ref_id="1",
     )
     wire = {
         "delete_id": "1",
         "banner_id": "1",
-        "banner_opt": "1",
+        "banner_opt": "{}",
         "delete_ref_id": "1",
     }
     contract.check(_SPEC_DELETE, wire, result)

@@ -201,7 +201,7 @@ async def test_is_app_user(contract: Contract) -> None:
 async def test_remove_app_permissions(contract: Contract) -> None:
     result = await contract.api.users.remove_app_permissions(
         uid="1",
-        ext_perm="1",
+        ext_perm=["1"],
     )
     wire = {
         "uid": "1",

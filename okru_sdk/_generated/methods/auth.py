@@ -37,9 +37,9 @@ _SPEC_LOGIN_BY_TOKEN = MethodSpec[dict[str, Any]](
     retry_safe=False,
     params=(Param("token", "string", required=True),),
 )
-_SPEC_TOUCH_SESSION = MethodSpec[dict[str, Any]](
+_SPEC_TOUCH_SESSION = MethodSpec[bool](
     "auth.touchSession",
-    dict[str, Any],
+    bool,
     mode=SessionMode.REQUIRED,
     retry_safe=True,
     params=(),
@@ -67,23 +67,24 @@ class AuthMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Warning: first-party only. OK.ru allows this method for its own and whitelisted apps;
-        other apps get an error.
+        """Warning: whitelisted. OK.ru allows this method only for its own apps and apps on its
+        white list; other apps get an error. OK.ru's pages say to ask for access at
+        api-support@ok.ru (or through your OK.ru contact), naming the application ids.
 
-        Internal/first-party login by user name + password (not for third-party apps); returns
-        session_key/session_secret_key/auth_token/api_server/uid.
+        Log in with a user name and password and get a session (first-party clients only).
 
         Wire name ``auth.login``; session prohibited; scopes: none; confidence low; not retried
         after a failure (not retry-safe).
 
-        first-party/whitelisted; not generally available to third-party apps
+        No official page exists for this method (searched; see research log). OK.ru does not offer
+        it to third-party apps, which must use OAuth.
 
         Args:
-            user_name: The user_name parameter (meaning not documented yet).
-            password: The password parameter (meaning not documented yet).
-            gen_token: The gen_token parameter (meaning not documented yet).
-            verification_supported_v: The verification_supported_v parameter (meaning not documented
-                yet).
+            user_name: The login of the user (login name, e-mail or phone, as the client sends it).
+            password: The user's password.
+            gen_token: Also issue a long-lived auth_token that auth.loginByToken accepts later.
+            verification_supported_v: Version of the extra login checks the client can handle; the
+                meaning is not documented publicly (seen only in reverse-engineered client notes).
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -107,19 +108,20 @@ class AuthMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Warning: first-party only. OK.ru allows this method for its own and whitelisted apps;
-        other apps get an error.
+        """Warning: whitelisted. OK.ru allows this method only for its own apps and apps on its
+        white list; other apps get an error. OK.ru's pages say to ask for access at
+        api-support@ok.ru (or through your OK.ru contact), naming the application ids.
 
-        Refresh a session from an auth_token.
+        Get a fresh session from an auth_token that auth.login issued (first-party clients only).
 
         Wire name ``auth.loginByToken``; session prohibited; scopes: none; confidence low; not
         retried after a failure (not retry-safe).
 
-        First-party only: first-party/whitelisted; not generally available to third-party apps.
-        Result shape unconfirmed: typed as a JSON object; the real reply may differ.
+        No official page exists for this method (searched; see research log). OK.ru does not offer
+        it to third-party apps, which must use OAuth.
 
         Args:
-            token: The token parameter (meaning not documented yet).
+            token: The auth_token from an earlier auth.login with gen_token.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -138,12 +140,13 @@ class AuthMethods:
         *,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """Explicitly extend a long-lived (LONG_ACCESS_TOKEN) access token to 30 days from now.
+    ) -> bool:
+        """Extend a long-lived (LONG_ACCESS_TOKEN) access token to 30 days from now.
 
         Wire name ``auth.touchSession``; session required; scopes: none; confidence medium.
 
-        Override: retry-safe, extending a session twice is harmless.
+        No method page was found; the OAuth permissions page names it as the explicit way to extend
+        a long-lived token. Override: retry-safe, extending a session twice is harmless.
 
         Args:
             timeout: Seconds for this call instead of the session's timeout.

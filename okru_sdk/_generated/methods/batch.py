@@ -55,18 +55,21 @@ class BatchMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Execute several API methods in one signed call; later methods can consume earlier outputs
-        via 'supplier' references.
+        """Run several API methods in one signed call; a later call can take an earlier call's
+        output through a 'supplier' reference.
 
         Wire name ``batch.execute``; session optional; scopes: none; confidence medium; not retried
         after a failure (not retry-safe).
 
-        Override: not retry-safe, a batch may contain writes. Reply keys are
-        <group>_<method>_response.
+        No method page was found. The session rules of the batched methods apply; optional lets both
+        kinds of call through.
+
+        Not retry-safe: a batch may contain writes. The reply has one key per call,
+        <group>_<method>_response, holding that call's result. No method page was found.
 
         Args:
-            methods: The calls to run: [{"method": "group.name", "params": {...}}, ...]; a value may
-                be {"supplier": "<method>.<output>"}.
+            methods: The calls to run: [{"method": "group.name", "params": {...}}, ...]; a parameter
+                value may be {"supplier": "<method>.<output>"}.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -88,24 +91,25 @@ class BatchMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Warning: first-party only. OK.ru allows this method for its own and whitelisted apps;
-        other apps get an error.
+        """Warning: whitelisted. OK.ru allows this method only for its own apps and apps on its
+        white list; other apps get an error. OK.ru's pages say to ask for access at
+        api-support@ok.ru (or through your OK.ru contact), naming the application ids.
 
-        Run several calls at once (mobile-client variant).
+        Run several calls at once (the variant the first-party mobile clients use).
 
         Wire name ``batch.executeV2``; session optional; scopes: none; confidence low; not retried
         after a failure (not retry-safe).
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No method page was found; seen only in client code. Optional lets both kinds of call
+        through.
 
-        First-party only (first-party/whitelisted; not generally available to third-party apps). The
-        reply is said to be a list of {ok: result}; typed loosely because the SDK cannot express a
-        bare list of anything. Result shape unconfirmed: typed as a JSON object; the real reply may
-        differ.
+        First-party only: seen in OK.ru's own mobile clients, not documented for third-party apps.
+        Client code reads the reply as a list of {ok: result}; typed loosely as a JSON object.
 
         Args:
-            methods: The methods parameter (meaning not documented yet).
-            id: The id parameter (meaning not documented yet).
+            methods: The calls to run, as client code sends them: [{"group.method": {"params":
+                {...}}}, ...].
+            id: Batch id sent by the client code; its meaning is not documented.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 

@@ -24,8 +24,8 @@ _SPEC_ADD = MethodSpec[dict[str, Any]](
     mode=SessionMode.OPTIONAL,
     retry_safe=False,
     params=(
-        Param("ref_id", "string"),
-        Param("bookmark_type", "string"),
+        Param("ref_id", "string", required=True),
+        Param("bookmark_type", "string", required=True),
     ),
 )
 _SPEC_DELETE = MethodSpec[dict[str, Any]](
@@ -34,8 +34,8 @@ _SPEC_DELETE = MethodSpec[dict[str, Any]](
     mode=SessionMode.OPTIONAL,
     retry_safe=False,
     params=(
-        Param("ref_id", "string"),
-        Param("bookmark_type", "string"),
+        Param("ref_id", "string", required=True),
+        Param("bookmark_type", "string", required=True),
     ),
 )
 
@@ -54,8 +54,8 @@ class BookmarkMethods:
     async def add(
         self,
         *,
-        ref_id: str | NotGiven = NOT_GIVEN,
-        bookmark_type: str | NotGiven = NOT_GIVEN,
+        ref_id: str,
+        bookmark_type: str,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
@@ -64,16 +64,14 @@ class BookmarkMethods:
         Wire name ``bookmark.add``; session optional; scopes: none; confidence low; not retried
         after a failure (not retry-safe).
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No official page found; optional lets both kinds of call through and the server decides.
 
-        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
-        are guessed from their names (type_source: inferred); verify before relying on them.
+        Result shape not documented: typed as a JSON object (result_source unknown).
 
         Args:
-            ref_id: The ref_id parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
-            bookmark_type: The bookmark_type parameter (meaning not documented yet). (Type inferred,
-                not confirmed.)
+            ref_id: Id of the object (user, group, topic...) to bookmark or unbookmark. (Type
+                inferred, not confirmed.)
+            bookmark_type: Kind of the object ref_id points to. (Type inferred, not confirmed.)
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -89,8 +87,8 @@ class BookmarkMethods:
     async def delete(
         self,
         *,
-        ref_id: str | NotGiven = NOT_GIVEN,
-        bookmark_type: str | NotGiven = NOT_GIVEN,
+        ref_id: str,
+        bookmark_type: str,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
@@ -99,16 +97,14 @@ class BookmarkMethods:
         Wire name ``bookmark.delete``; session optional; scopes: none; confidence low; not retried
         after a failure (not retry-safe).
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No official page found; optional lets both kinds of call through and the server decides.
 
-        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
-        are guessed from their names (type_source: inferred); verify before relying on them.
+        Result shape not documented: typed as a JSON object (result_source unknown).
 
         Args:
-            ref_id: The ref_id parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
-            bookmark_type: The bookmark_type parameter (meaning not documented yet). (Type inferred,
-                not confirmed.)
+            ref_id: Id of the object (user, group, topic...) to bookmark or unbookmark. (Type
+                inferred, not confirmed.)
+            bookmark_type: Kind of the object ref_id points to. (Type inferred, not confirmed.)
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 

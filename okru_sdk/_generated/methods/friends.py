@@ -57,7 +57,7 @@ _SPEC_GET = MethodSpec[list[str]](
 _SPEC_GET_APP_USERS: MethodSpec[UidListResult] = MethodSpec(
     "friends.getAppUsers",
     result_factory=lambda: load_model("uid_list_result", "UidListResult"),
-    mode=SessionMode.REQUIRED,
+    mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(Param("uid", "string"),),
 )
@@ -67,7 +67,7 @@ _SPEC_GET_APP_USERS_ONLINE: MethodSpec[UidListResult] = MethodSpec(
     result_factory=lambda: load_model("uid_list_result", "UidListResult"),
     mode=SessionMode.REQUIRED,
     retry_safe=True,
-    params=(Param("platforms", "list", item="string"),),
+    params=(Param("platforms", "string"),),
 )
 _SPEC_GET_BIRTHDAYS = MethodSpec[dict[str, Any]](
     "friends.getBirthdays",
@@ -203,12 +203,15 @@ class FriendsMethods:
         Wire name ``friends.appInvite``; session required; scopes: APP_INVITE; confidence medium;
         not retried after a failure (not retry-safe).
 
-        User must explicitly confirm recipients; sender must be an app user.
+        No method page was found. The user must explicitly confirm the recipients; the sender must
+        use the app, the recipient must not, they must be friends, and the app may only invite to
+        its own device platforms (docs repository).
 
         Args:
-            uids: User ids. (Type inferred, not confirmed.)
-            text: The text parameter (meaning not documented yet). (Type inferred, not confirmed.)
-            devices: Target platforms (see friends.getByDevices). (Type inferred, not confirmed.)
+            uids: Ids of the friends to invite, comma-joined on the wire.
+            text: Invitation text.
+            devices: Device platforms to show the invitation on (see friends.getByDevices). Known
+                values: IOS, ANDROID.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -240,12 +243,12 @@ class FriendsMethods:
 
         Not confirmed by the sources; optional lets both kinds of call through.
 
-        Pairs are built from uids1[i] and uids2[i]. Result shape unconfirmed: typed as a JSON
-        object; the real reply may differ.
+        Not in the official docs repository and no method page was found; known only from the legacy
+        SDK docs.
 
         Args:
-            uids1: The uids1 parameter (meaning not documented yet).
-            uids2: The uids2 parameter (meaning not documented yet).
+            uids1: First user of each pair; pairs are uids1[i] with uids2[i].
+            uids2: Second user of each pair, in the same order as uids1.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -269,18 +272,16 @@ class FriendsMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> list[str]:
-        """List ids of the user's friends.
+        """List ids of a user's friends (the current user's by default).
 
         Wire name ``friends.get``; session optional; scopes: VALUABLE_ACCESS; confidence medium.
 
-        Portal caps: max 5000 friends (10000 for celebrities).
+        No method page was found. Portal caps: at most 5000 friends (10000 for celebrities).
 
         Args:
-            uid: Act on behalf of this user id when the call is made without a session. (Type
-                inferred, not confirmed.)
-            fid: Whose data to read (a user id); defaults to the current user. (Type inferred, not
-                confirmed.)
-            sort_type: PRESENT: most gifted friends first.
+            uid: Act on behalf of this user id when the call is made without a session.
+            fid: Whose friends to list (a user id); the current user when left out.
+            sort_type: Sort order. PRESENT: friends the user gives gifts to most often come first.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -301,16 +302,17 @@ class FriendsMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> UidListResult:
-        """List the user's friends who use this app.
+        """List the user's friends who have authorized this app.
 
-        Wire name ``friends.getAppUsers``; session required; scopes: none; confidence low.
+        Wire name ``friends.getAppUsers``; session optional; scopes: none; confidence low.
 
-        Result shape from client code ({uids: [...]}). Parameter types are guessed from their names
-        (type_source: inferred); verify before relying on them.
+        The legacy SDK docs call for a session, but the docs repository says to pass uid when
+        calling without a session key; optional lets both kinds of call through.
+
+        No method page was found. Result shape from client code ({uids: [...]}).
 
         Args:
-            uid: Act on behalf of this user id when the call is made without a session. (Type
-                inferred, not confirmed.)
+            uid: Whose friends to check (a user id); needed when the call is made without a session.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -327,7 +329,7 @@ class FriendsMethods:
     async def get_app_users_online(
         self,
         *,
-        platforms: Sequence[str] | NotGiven = NOT_GIVEN,
+        platforms: Literal["CHAT"] | str | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> UidListResult:
@@ -336,8 +338,11 @@ class FriendsMethods:
         Wire name ``friends.getAppUsersOnline``; session required; scopes: VALUABLE_ACCESS;
         confidence high.
 
+        Friends count only while they still have the game.
+
         Args:
-            platforms: Only friends who played on these platforms (e.g. CHAT).
+            platforms: Keep only friends who played the game on this platform (e.g. CHAT). Known
+                values: CHAT.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -359,15 +364,18 @@ class FriendsMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """List friends whose birthday is today or upcoming.
+        """List friends whose birthday is today or coming soon.
 
         Wire name ``friends.getBirthdays``; session optional; scopes: none; confidence medium.
 
         Not confirmed by the sources; optional lets both kinds of call through.
 
+        No method page was found; the reply carries friend ids, its exact shape is not documented.
+
         Args:
-            uid: Act on behalf of this user id when the call is made without a session.
-            future: False: within 3 days; true: within 30 days. Server default: ``true``.
+            uid: Whose friends to check (a user id); needed when the call is made without a session.
+            future: False: birthdays within the next 3 days; true: within the next 30 days. Server
+                default: ``true``.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -390,20 +398,17 @@ class FriendsMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """List friends who use the given device types.
+        """List the user's friends who have used the given device platforms.
 
         Wire name ``friends.getByDevices``; session optional; scopes: none; confidence low.
 
         Not confirmed by the sources; optional lets both kinds of call through.
 
-        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
-        are guessed from their names (type_source: inferred); verify before relying on them.
+        No method page was found; the result shape is not documented.
 
         Args:
-            uid: Act on behalf of this user id when the call is made without a session. (Type
-                inferred, not confirmed.)
-            devices: The devices parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
+            uid: Whose friends to check (a user id); needed when the call is made without a session.
+            devices: Device platforms to filter by (friends.appInvite names IOS and ANDROID).
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -427,16 +432,18 @@ class FriendsMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> list[str]:
-        """List mutual friends of two users.
+        """List friends two users have in common.
 
         Wire name ``friends.getMutualFriends``; session optional; scopes: none; confidence medium.
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        The docs repository says to pass source_id when calling without a session key.
+
+        No method page was found.
 
         Args:
-            source_id: Needed without session.
-            target_id: The target_id parameter (meaning not documented yet).
-            count: How many items to return. (Type inferred, not confirmed.)
+            source_id: The first user (a user id); needed when the call is made without a session.
+            target_id: The second user (a user id).
+            count: How many ids to return.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -460,15 +467,17 @@ class FriendsMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> list[str]:
-        """List ids of friends who are currently online.
+        """List ids of the user's friends who are online now.
 
         Wire name ``friends.getOnline``; session optional; scopes: none; confidence medium.
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        The docs repository says to pass uid when calling without a session key.
+
+        No method page was found.
 
         Args:
-            uid: Act on behalf of this user id when the call is made without a session.
-            online: Filter by presence type.
+            uid: Whose friends to check (a user id); needed when the call is made without a session.
+            online: Only friends online on this portal version.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -491,22 +500,22 @@ class FriendsMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Deprecated: OK.ru has deprecated this method; avoid it in new code.
+        """Deprecated: OK.ru has deprecated this method; avoid it in new code; use
+        ``friends.getRelativesV2`` instead.
 
-        List the user's relatives (older form of getRelativesV2).
+        Describe the user's relation links (older form of getRelativesV2).
 
         Wire name ``friends.getRelatives``; session optional; scopes: none; confidence low.
 
         Not confirmed by the sources; optional lets both kinds of call through.
 
-        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
-        are guessed from their names (type_source: inferred); verify before relying on them.
+        No method page was found; the docs repository marks it obsolete in favour of
+        friends.getRelativesV2.
 
         Args:
-            uid: Act on behalf of this user id when the call is made without a session. (Type
-                inferred, not confirmed.)
-            reltypes: The reltypes parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
+            uid: The user whose links to describe (a user id).
+            reltypes: Kinds of links to return, comma-joined on the wire (see friends.getRelativesV2
+                for the kinds).
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -553,7 +562,7 @@ class FriendsMethods:
         ]
         | NotGiven = NOT_GIVEN,
         anchor: str | NotGiven = NOT_GIVEN,
-        direction: str | NotGiven = NOT_GIVEN,
+        direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
@@ -563,15 +572,14 @@ class FriendsMethods:
         Wire name ``friends.getRelativesV2``; session required; scopes: VALUABLE_ACCESS; confidence
         high.
 
-        Exactly one of friend_ids / reltypes.
+        Give exactly one of friend_ids / reltypes.
 
         Args:
-            uid: Act on behalf of this user id when the call is made without a session.
-            friend_ids: The friend_ids parameter (meaning not documented yet).
-            reltypes: The reltypes parameter (meaning not documented yet).
-            anchor: Opaque paging anchor from the previous page's reply.
-            direction: Paging direction relative to the anchor. Known values: FORWARD, BACKWARD,
-                AROUND.
+            uid: The user whose links to describe (a user id).
+            friend_ids: Only the links with these friends (user ids).
+            reltypes: Only links of these kinds, comma-joined on the wire.
+            anchor: Paging anchor from the previous page's reply.
+            direction: Which way to page from the anchor. Known values: FORWARD, BACKWARD, AROUND.
             count: How many items to return.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
@@ -596,7 +604,7 @@ class FriendsMethods:
         *,
         uid: str | NotGiven = NOT_GIVEN,
         anchor: str | NotGiven = NOT_GIVEN,
-        direction: str | NotGiven = NOT_GIVEN,
+        direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
@@ -605,19 +613,16 @@ class FriendsMethods:
 
         Wire name ``friends.getSuggestions``; session optional; scopes: none; confidence low.
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        The docs repository says to pass uid when calling without a session key.
 
-        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
-        are guessed from their names (type_source: inferred); verify before relying on them.
+        No method page was found; the result shape is not documented.
 
         Args:
-            uid: Act on behalf of this user id when the call is made without a session. (Type
-                inferred, not confirmed.)
-            anchor: Opaque paging anchor from the previous page's reply. (Type inferred, not
-                confirmed.)
-            direction: Paging direction relative to the anchor. Known values: FORWARD, BACKWARD,
-                AROUND. (Type inferred, not confirmed.)
-            count: How many items to return. (Type inferred, not confirmed.)
+            uid: Whose suggestions to get (a user id); needed when the call is made without a
+                session.
+            anchor: Paging anchor from the previous page's reply.
+            direction: Which way to page from the anchor. Known values: FORWARD, BACKWARD, AROUND.
+            count: How many items to return.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 

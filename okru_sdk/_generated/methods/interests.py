@@ -49,14 +49,12 @@ class InterestsMethods:
 
         Wire name ``interests.get``; session optional; scopes: none; confidence low.
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No official page found; optional lets both kinds of call through and the server decides.
 
-        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
-        are guessed from their names (type_source: inferred); verify before relying on them.
+        Result shape not documented: typed as a JSON object (result_source unknown).
 
         Args:
-            uid: Act on behalf of this user id when the call is made without a session. (Type
-                inferred, not confirmed.)
+            uid: User whose interests to get; the current user when left out.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 

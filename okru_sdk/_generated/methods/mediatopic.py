@@ -16,7 +16,6 @@ from okru_sdk.sessions.base import SessionMode
 if TYPE_CHECKING:
     from okru_sdk.api import API
 
-    from ..models.media_topics_result import MediaTopicsResult
     from ..models.mediatopic_delete_topic_result import MediatopicDeleteTopicResult
     from ..models.mediatopic_get_republished_topic_result import MediatopicGetRepublishedTopicResult
 
@@ -32,10 +31,9 @@ _SPEC_DELETE_TOPIC: MethodSpec[MediatopicDeleteTopicResult] = MethodSpec(
     retry_safe=False,
     params=(Param("delete_id", "string", required=True),),
 )
-# The models load on the first call of the method, not with the group.
-_SPEC_GET_BY_IDS: MethodSpec[MediaTopicsResult] = MethodSpec(
+_SPEC_GET_BY_IDS = MethodSpec[dict[str, Any]](
     "mediatopic.getByIds",
-    result_factory=lambda: load_model("media_topics_result", "MediaTopicsResult"),
+    dict[str, Any],
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(
@@ -51,9 +49,9 @@ _SPEC_GET_POLL_ANSWER_VOTERS = MethodSpec[dict[str, Any]](
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(
-        Param("topic_id", "string"),
-        Param("block_idx", "int"),
-        Param("answer_idx", "int"),
+        Param("topic_id", "string", required=True),
+        Param("block_idx", "int", required=True),
+        Param("answer_idx", "int", required=True),
         Param("anchor", "string"),
         Param("count", "int"),
         Param("fields", "list", item="string"),
@@ -129,10 +127,13 @@ class MediatopicMethods:
         Wire name ``mediatopic.deleteTopic``; session optional; scopes: VALUABLE_ACCESS; confidence
         low; not retried after a failure (not retry-safe).
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No official page found; optional lets both kinds of call through and the server decides.
+
+        Known only from a public platform catalogue (not in the docs repository): it sends delete_id
+        and reads restore_id and success. Pass restore_id to mediatopic.restoreTopic to undo.
 
         Args:
-            delete_id: Topic id.
+            delete_id: Id of the topic to delete.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -155,21 +156,24 @@ class MediatopicMethods:
         features: Sequence[str] | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
-    ) -> MediaTopicsResult:
+    ) -> dict[str, Any]:
         """Get media topics (posts) by id, with the objects they refer to.
 
         Wire name ``mediatopic.getByIds``; session optional; scopes: none; confidence low.
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No official page found; optional lets both kinds of call through and the server decides.
 
-        Envelope names unconfirmed. Ask for fields like media_topic.* and features like PRODUCT.1.
+        Probably media_topics plus the referred entities (see the MediaTopicsResult model), but
+        nothing documents the envelope. Result shape not documented: typed as a JSON object
+        (result_source unknown).
 
         Args:
-            topic_ids: Topic ids. (Type inferred, not confirmed.)
-            media_limit: The media_limit parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
-            fields: Fields to return, comma-joined on the wire (lower-case names work).
-            features: E.g. PRODUCT.1.
+            topic_ids: Ids of the topics.
+            media_limit: How many media blocks of each topic to return, 1 to 3; needed when asking
+                for several topics.
+            fields: Fields to return, e.g. media_topic.*, user.name, group.name (comma-joined on the
+                wire).
+            features: Features the client supports (e.g. PRODUCT.1). (Type inferred, not confirmed.)
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -189,37 +193,31 @@ class MediatopicMethods:
     async def get_poll_answer_voters(
         self,
         *,
-        topic_id: str | NotGiven = NOT_GIVEN,
-        block_idx: int | NotGiven = NOT_GIVEN,
-        answer_idx: int | NotGiven = NOT_GIVEN,
+        topic_id: str,
+        block_idx: int,
+        answer_idx: int,
         anchor: str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         fields: Sequence[str] | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """List users who chose a given answer in a poll block.
+        """List users who chose a given answer in a poll block (anchor-paged).
 
         Wire name ``mediatopic.getPollAnswerVoters``; session optional; scopes: none; confidence
         low.
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No official page found; optional lets both kinds of call through and the server decides.
 
-        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
-        are guessed from their names (type_source: inferred); verify before relying on them.
+        Result shape not documented: typed as a JSON object (result_source unknown).
 
         Args:
-            topic_id: The topic_id parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
-            block_idx: The block_idx parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
-            answer_idx: The answer_idx parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
-            anchor: Opaque paging anchor from the previous page's reply. (Type inferred, not
-                confirmed.)
-            count: How many items to return. (Type inferred, not confirmed.)
-            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
-                inferred, not confirmed.)
+            topic_id: Id of the topic with the poll. (Type inferred, not confirmed.)
+            block_idx: Index of the poll block in the topic. (Type inferred, not confirmed.)
+            answer_idx: Index of the answer in the poll. (Type inferred, not confirmed.)
+            anchor: Paging anchor: the `anchor` of the previous page's reply.
+            count: How many users to return. (Type inferred, not confirmed.)
+            fields: Fields to return (comma-joined on the wire).
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -245,15 +243,19 @@ class MediatopicMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> MediatopicGetRepublishedTopicResult:
-        """Get the new topic id after republication (e.g. after moderation/scheduled publish).
+        """Get the new id of a topic after it was republished (e.g. after moderation or a scheduled
+        publish).
 
         Wire name ``mediatopic.getRepublishedTopic``; session optional; scopes: none; confidence
         medium.
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No official page found; optional lets both kinds of call through and the server decides.
+
+        The docs repository uses it in batch.execute with the supplier
+        mediatopic.getRepublishedTopic.mid, which names the `mid` field of the reply.
 
         Args:
-            topic_id: The topic_id parameter (meaning not documented yet).
+            topic_id: Id the topic had before it was republished. (Type inferred, not confirmed.)
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -290,23 +292,36 @@ class MediatopicMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> str:
-        """Publish a media topic (post) to a user feed, status, note, or group.
+        """Publish a media topic (post) to a user's feed, status or notes, or to a group.
 
-        Wire name ``mediatopic.post``; session optional; scopes: VALUABLE_ACCESS, GROUP_CONTENT (if
-        gid), SET_STATUS (USER_STATUS/set_status), PUBLISH_NOTE (USER_NOTE), PHOTO_CONTENT (photos);
-        confidence high; not retried after a failure (not retry-safe).
+        Wire name ``mediatopic.post``; session optional; scopes: VALUABLE_ACCESS, GROUP_CONTENT
+        (posting to a group (gid)), SET_STATUS (type USER_STATUS or set_status=true), PUBLISH_NOTE
+        (type USER_NOTE), PHOTO_CONTENT (the topic has photos); confidence high; not retried after a
+        failure (not retry-safe).
+
+        The page tells to pass uid when calling without a session key; the stored copies end before
+        the authorization block.
+
+        Answers the new topic id as a bare JSON string (the docs repository says the reply holds the
+        id; a public catalogue confirms the bare string).
 
         Args:
-            uid: Act on behalf of this user id when the call is made without a session.
-            type: The type parameter (meaning not documented yet).
-            gid: Group id.
-            attachment: The topic: {"media": [...], "publishAt"?, "publishAtMs"?,
-                "onBehalfOfGroup"?, "disableComments"?}.
-            set_status: The set_status parameter (meaning not documented yet).
-            devices: Platforms the post is made from.
-            text_link_preview: The text_link_preview parameter (meaning not documented yet).
-            hidden_post: Group topics only.
-            ads_post: The ads_post parameter (meaning not documented yet).
+            uid: User to post as when the call is made without a session key.
+            type: Where the topic goes: USER (the user's feed), USER_STATUS (status, needs
+                SET_STATUS), USER_NOTE (note, needs PUBLISH_NOTE), GROUP_THEME (group topic),
+                GROUP_THEME_PROMO (promo topic) or GROUP_SUGGESTED (suggested topic, published after
+                the group's moderators approve it).
+            gid: Group to post to; needs GROUP_CONTENT and type GROUP_THEME or GROUP_THEME_PROMO.
+            attachment: The topic's content as JSON: {"media": [...]} plus, for group topics,
+                publishAt / publishAtMs (scheduled time), onBehalfOfGroup and disableComments.
+            set_status: Also set the topic as the user's status (needs SET_STATUS).
+            devices: Platform(s) the post is made from.
+            text_link_preview: Turn a text link in the topic into a link block with title,
+                description and picture; works only when the text block is the single, last block
+                and holds one link.
+            hidden_post: Group topics only: create the topic as a hidden one.
+            ads_post: Mark the topic as an advertising post (the page's description is cut off in
+                the stored copies). (Type inferred, not confirmed.)
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -338,12 +353,13 @@ class MediatopicMethods:
         Wire name ``mediatopic.restoreTopic``; session optional; scopes: none; confidence low; not
         retried after a failure (not retry-safe).
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No official page found; optional lets both kinds of call through and the server decides.
 
-        Result shape unconfirmed: typed as a JSON object; the real reply may differ.
+        Result shape not documented: typed as a JSON object (result_source unknown).
 
         Args:
-            restore_id: restore_id from mediatopic.deleteTopic. (Type inferred, not confirmed.)
+            restore_id: The restore_id mediatopic.deleteTopic returned. (Type inferred, not
+                confirmed.)
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 

@@ -46,12 +46,19 @@ class MomentsMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> PhotoUploadUrl:
-        """Start a Moment (story) upload; same flow as photosV2.
+        """Start a Moment (story) upload; the same flow as photosV2 (upload the file, then use the
+        returned token).
 
         Wire name ``moments.getUploadUrl``; session optional; scopes: PHOTO_CONTENT; confidence
         medium.
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No method page was found; the upload example asks for a user's access_token or session_key,
+        like photosV2.getUploadUrl, whose page says optional for portal apps and required for
+        external ones.
+
+        No method page was found; the reply fields (photo_ids, upload_url, expires_ms, ttl_ms) and
+        the PHOTO_CONTENT permission come from the official Moment upload example, which says the
+        method has further settings described on its (unfound) page.
 
         Args:
             timeout: Seconds for this call instead of the session's timeout.

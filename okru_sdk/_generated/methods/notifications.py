@@ -5,10 +5,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from okru_sdk.api import MethodSpec
+from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
@@ -16,18 +16,21 @@ from okru_sdk.sessions.base import SessionMode
 if TYPE_CHECKING:
     from okru_sdk.api import API
 
+    from ..models.notifications_fav_promo_result import NotificationsFavPromoResult
+    from ..models.notifications_send_message_result import NotificationsSendMessageResult
+
 __all__ = ["NotificationsMethods"]
 
 _SPEC_SEND_FAV_PROMO = MethodSpec[dict[str, Any]](
     "notifications.sendFavPromo",
     dict[str, Any],
-    mode=SessionMode.OPTIONAL,
+    mode=SessionMode.PROHIBITED,
     retry_safe=False,
     params=(
-        Param("text", "string"),
+        Param("text", "string", required=True),
         Param("image", "string"),
         Param("mark", "string"),
-        Param("expires", "string"),
+        Param("expires", "string", required=True),
         Param("status", "string"),
     ),
 )
@@ -50,6 +53,24 @@ _SPEC_SEND_MASS = MethodSpec[dict[str, Any]](
         Param("has_email", "boolean"),
         Param("mask", "int"),
         Param("maskExactMatch", "boolean"),
+        Param("mark", "string"),
+        Param("qualifier", "string"),
+        Param("test_group", "int"),
+        Param("test_groups", "string"),
+    ),
+)
+# The models load on the first call of the method, not with the group.
+_SPEC_SEND_MESSAGE: MethodSpec[NotificationsSendMessageResult] = MethodSpec(
+    "notifications.sendMessage",
+    result_factory=lambda: load_model(
+        "notifications_send_message_result", "NotificationsSendMessageResult"
+    ),
+    mode=SessionMode.OPTIONAL,
+    retry_safe=False,
+    params=(
+        Param("user_ids", "list", item="string", required=True),
+        Param("message", "string"),
+        Param("msg_id", "string"),
         Param("mark", "string"),
     ),
 )
@@ -109,28 +130,31 @@ _SPEC_SEND_SIMPLE = MethodSpec[bool](
 _SPEC_STOP_FAV_PROMO = MethodSpec[dict[str, Any]](
     "notifications.stopFavPromo",
     dict[str, Any],
-    mode=SessionMode.OPTIONAL,
+    mode=SessionMode.PROHIBITED,
     retry_safe=False,
-    params=(Param("id", "string"),),
+    params=(Param("id", "string", required=True),),
 )
 _SPEC_STOP_SEND_MASS = MethodSpec[dict[str, Any]](
     "notifications.stopSendMass",
     dict[str, Any],
-    mode=SessionMode.OPTIONAL,
+    mode=SessionMode.PROHIBITED,
     retry_safe=False,
-    params=(Param("id", "string"),),
+    params=(Param("id", "string", required=True),),
 )
-_SPEC_UPDATE_FAV_PROMO = MethodSpec[dict[str, Any]](
+# The models load on the first call of the method, not with the group.
+_SPEC_UPDATE_FAV_PROMO: MethodSpec[NotificationsFavPromoResult] = MethodSpec(
     "notifications.updateFavPromo",
-    dict[str, Any],
-    mode=SessionMode.OPTIONAL,
+    result_factory=lambda: load_model(
+        "notifications_fav_promo_result", "NotificationsFavPromoResult"
+    ),
+    mode=SessionMode.PROHIBITED,
     retry_safe=False,
     params=(
-        Param("id", "string"),
-        Param("text", "string"),
+        Param("id", "string", required=True),
+        Param("text", "string", required=True),
         Param("image", "string"),
         Param("mark", "string"),
-        Param("expires", "string"),
+        Param("expires", "string", required=True),
         Param("status", "string"),
     ),
 )
@@ -150,32 +174,34 @@ class NotificationsMethods:
     async def send_fav_promo(
         self,
         *,
-        text: str | NotGiven = NOT_GIVEN,
+        text: str,
+        expires: str,
         image: str | NotGiven = NOT_GIVEN,
         mark: str | NotGiven = NOT_GIVEN,
-        expires: str | NotGiven = NOT_GIVEN,
         status: str | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Send a promo notification to users who bookmarked the app.
+        """Send a promo notification to the app's regular paying users.
 
-        Wire name ``notifications.sendFavPromo``; session optional; scopes: none; confidence low;
-        not retried after a failure (not retry-safe).
+        Wire name ``notifications.sendFavPromo``; session prohibited; scopes: VALUABLE_ACCESS;
+        confidence medium; not retried after a failure (not retry-safe).
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No method page was found; the pages of notifications.updateFavPromo and sendSimple say the
+        session is prohibited (server calls signed with the app secret).
 
-        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
-        are guessed from their names (type_source: inferred); verify before relying on them.
+        Scope and required flags assumed like notifications.updateFavPromo. The reply is not
+        documented; updateFavPromo answers with the promo's id, which stopFavPromo and
+        updateFavPromo take.
 
         Args:
-            text: The text parameter (meaning not documented yet). (Type inferred, not confirmed.)
-            image: The image parameter (meaning not documented yet). (Type inferred, not confirmed.)
-            mark: The mark parameter (meaning not documented yet). (Type inferred, not confirmed.)
-            expires: The expires parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
-            status: The status parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
+            text: Notification text, at most 200 characters. At most 200 characters.
+            image: Picture to show in the notification; the game's icon when left out.
+            mark: Label handed back to the app in custom_args when the user opens the notification.
+            expires: When the notification expires, 'yyyy.MM.dd HH:mm' Moscow time (UTC+3), less
+                than 14 days ahead.
+            status: PUBLIC (or P, the default) shows it to the app's users; ADMINS_ONLY (or A) only
+                to the app's developers. Known values: PUBLIC, P, ADMINS_ONLY, A.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -210,40 +236,56 @@ class NotificationsMethods:
         mask: int | NotGiven = NOT_GIVEN,
         mask_exact_match: bool | NotGiven = NOT_GIVEN,
         mark: str | NotGiven = NOT_GIVEN,
+        qualifier: str | NotGiven = NOT_GIVEN,
+        test_group: int | NotGiven = NOT_GIVEN,
+        test_groups: str | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Send a notification to every app user matching the filters.
+        """Send a notification to every app user whose profile matches the given filters.
 
-        Wire name ``notifications.sendMass``; session prohibited; scopes: none; confidence medium;
-        not retried after a failure (not retry-safe).
+        Wire name ``notifications.sendMass``; session prohibited; scopes: VALUABLE_ACCESS;
+        confidence medium; not retried after a failure (not retry-safe).
 
-        Inferred, not read on the method page.
+        The stored copies of the page end before its Authorization section; the sibling notification
+        pages (sendSimple, updateFavPromo) say the session is prohibited.
 
-        Filters combine with AND; at most 5 mass notifications in PUBLIC status at once. Filters
-        combine with AND; at most 5 mass notifications in PUBLIC status at once. The page text was
-        cut after `city`, so later filters and the result shape are unconfirmed.
+        Scope assumed like the sibling notification pages. Filters combine with AND. At most 5 mass
+        notifications of an app can be PUBLIC at once (older ones are hidden) and at most 30 may be
+        sent a day. The reply was not reached in any stored copy of the page;
+        notifications.stopSendMass takes the mailing's id.
 
         Args:
-            text: Notification text, at most 200 characters. At most 200 characters.
-            expires: Expiry, 'yyyy.MM.dd HH:mm' Moscow time, less than 14 days ahead.
-            status: PUBLIC (default) shows it to users, ADMINS_ONLY to the app's developers. Known
-                values: PUBLIC, P, ADMINS_ONLY, A.
+            text: Notification text, at most 200 characters; ${user.first-name}, ${user.last-name},
+                ${user.full-name} and ${user.age} are replaced with the recipient's data. At most
+                200 characters.
+            expires: When the notification expires, 'yyyy.MM.dd HH:mm' Moscow time (UTC+3), less
+                than 14 days ahead.
+            status: PUBLIC (or P, the default) shows it to the app's users; ADMINS_ONLY (or A) only
+                to the app's developers. Known values: PUBLIC, P, ADMINS_ONLY, A.
             gender: Only users of this gender. Known values: MALE, M, FEMALE, F.
-            age_range: Age range, inclusive, e.g. '20-25'.
-            birthday_range: Birthday range, inclusive, 'MM.dd-MM.dd'.
-            country: Country code from the user's profile.
-            city: City code as users.getInfo returns in location.city.
-            first_access_range: The first_access_range parameter (meaning not documented yet). (Type
-                inferred, not confirmed.)
-            last_access_range: The last_access_range parameter (meaning not documented yet). (Type
-                inferred, not confirmed.)
-            has_email: The has_email parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
-            mask: Bit filter over users.updateMask masks. (Type inferred, not confirmed.)
-            mask_exact_match: The maskExactMatch parameter (meaning not documented yet). Wire name
-                ``maskExactMatch``. (Type inferred, not confirmed.)
-            mark: The mark parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            age_range: Only users of these ages, inclusive, as 'min-max' (e.g. '20-25').
+            birthday_range: Only users whose birthday falls in this range, inclusive, as
+                'MM.dd-MM.dd'.
+            country: Only users with this country code in their profile.
+            city: Only users with this city code (as users.getInfo returns in location.city).
+            first_access_range: Only users who first launched the app in this date range, inclusive,
+                as 'yyyy.MM.dd-yyyy.MM.dd'.
+            last_access_range: Only users who last launched the app in this date range, inclusive,
+                as 'yyyy.MM.dd-yyyy.MM.dd'.
+            has_email: true for users with an e-mail address in their profile, false for users
+                without one.
+            mask: A 32-bit mask as a decimal number; users whose mask (users.updateMask) shares a
+                set bit with it get the notification.
+            mask_exact_match: When true, the user's mask must equal mask exactly instead of sharing
+                a bit. Wire name ``maskExactMatch``.
+            mark: Label handed back to the app in custom_args when the user opens the notification.
+            qualifier: Identifier of an A/B experiment the notification belongs to; the accepted
+                values were cut off in the stored page. (Type inferred, not confirmed.)
+            test_group: Group of the A/B experiment, 0 for the baseline group and 1 for the
+                experimental one.
+            test_groups: A parameter of the A/B experiment whose description was cut off in the
+                stored page; its meaning is not documented. (Type inferred, not confirmed.)
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -265,9 +307,53 @@ class NotificationsMethods:
             "mask": mask,
             "maskExactMatch": mask_exact_match,
             "mark": mark,
+            "qualifier": qualifier,
+            "test_group": test_group,
+            "test_groups": test_groups,
         }
         return await self._api._call(
             _SPEC_SEND_MASS, params, timeout=timeout, extra_params=extra_params
+        )
+
+    async def send_message(
+        self,
+        *,
+        user_ids: Sequence[str],
+        message: str | NotGiven = NOT_GIVEN,
+        msg_id: str | NotGiven = NOT_GIVEN,
+        mark: str | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> NotificationsSendMessageResult:
+        """Send a notification to some of the app's users (any app type except games).
+
+        Wire name ``notifications.sendMessage``; session optional; scopes: VALUABLE_ACCESS;
+        confidence high; not retried after a failure (not retry-safe).
+
+        The page: optional, but external (non-portal) apps must pass a session.
+
+        Each user gets at most one notification from the app a day; with a developer token the app's
+        developers can be notified without that limit.
+
+        Args:
+            user_ids: Ids of the recipients, comma-joined on the wire.
+            message: Notification text, at most 254 characters. At most 254 characters.
+            msg_id: Listed without a description; its meaning is not documented.
+            mark: Label handed back to the app in custom_args when the user opens the notification.
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/notifications/notifications.sendMessage
+        """
+        params: dict[str, Any] = {
+            "user_ids": user_ids,
+            "message": message,
+            "msg_id": msg_id,
+            "mark": mark,
+        }
+        return await self._api._call(
+            _SPEC_SEND_MESSAGE, params, timeout=timeout, extra_params=extra_params
         )
 
     async def send_simple(
@@ -323,16 +409,18 @@ class NotificationsMethods:
         Wire name ``notifications.sendSimple``; session prohibited; scopes: VALUABLE_ACCESS;
         confidence high; not retried after a failure (not retry-safe).
 
-        text <= 100 chars, <= 5 special chars/emoji; only users who launched the app within 14 days
-        (else LIMIT_REACHED); one pending individual notification per user (new replaces old); 5
-        calls per app per user per day
+        Only users who launched the app within the last 14 days can be notified (else
+        LIMIT_REACHED); a user holds at most one such notification (a newer one replaces it); at
+        most 5 calls per user a day.
 
         Args:
-            uid: Act on behalf of this user id when the call is made without a session.
-            text: The text parameter (meaning not documented yet). At most 100 characters.
-            mark: Returned to app as custom_args.
-            qualifier: The qualifier parameter (meaning not documented yet).
-            custom_button_key: The custom_button_key parameter (meaning not documented yet).
+            uid: Id of the recipient.
+            text: Notification text, at most 100 characters and at most 5 special characters or
+                emoji. At most 100 characters.
+            mark: Label handed back to the app in custom_args when the user opens the notification.
+            qualifier: Listed without a description; its meaning is not documented.
+            custom_button_key: Replaces the default caption of the notification's button (e.g.
+                button_accept shows 'Accept' instead of 'Start playing').
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -353,22 +441,22 @@ class NotificationsMethods:
     async def stop_fav_promo(
         self,
         *,
-        id: str | NotGiven = NOT_GIVEN,
+        id: str,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Stop a favourites promo notification.
+        """Cancel a promo notification made with notifications.sendFavPromo.
 
-        Wire name ``notifications.stopFavPromo``; session optional; scopes: none; confidence low;
-        not retried after a failure (not retry-safe).
+        Wire name ``notifications.stopFavPromo``; session prohibited; scopes: VALUABLE_ACCESS;
+        confidence medium; not retried after a failure (not retry-safe).
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No method page was found; the notifications.updateFavPromo page says the session is
+        prohibited.
 
-        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
-        are guessed from their names (type_source: inferred); verify before relying on them.
+        Scope assumed like notifications.updateFavPromo. The reply is not documented.
 
         Args:
-            id: The id parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            id: Id of the promo notification to cancel.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -385,22 +473,21 @@ class NotificationsMethods:
     async def stop_send_mass(
         self,
         *,
-        id: str | NotGiven = NOT_GIVEN,
+        id: str,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Stop a running mass notification.
+        """Cancel a mass notification made with notifications.sendMass.
 
-        Wire name ``notifications.stopSendMass``; session optional; scopes: none; confidence low;
-        not retried after a failure (not retry-safe).
+        Wire name ``notifications.stopSendMass``; session prohibited; scopes: VALUABLE_ACCESS;
+        confidence medium; not retried after a failure (not retry-safe).
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No method page was found; the sibling notification pages say the session is prohibited.
 
-        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
-        are guessed from their names (type_source: inferred); verify before relying on them.
+        Scope assumed like the sibling notification pages. The reply is not documented.
 
         Args:
-            id: The id parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            id: Id of the mass notification to cancel.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -417,34 +504,29 @@ class NotificationsMethods:
     async def update_fav_promo(
         self,
         *,
-        id: str | NotGiven = NOT_GIVEN,
-        text: str | NotGiven = NOT_GIVEN,
+        id: str,
+        text: str,
+        expires: str,
         image: str | NotGiven = NOT_GIVEN,
         mark: str | NotGiven = NOT_GIVEN,
-        expires: str | NotGiven = NOT_GIVEN,
         status: str | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """Change a favourites promo notification.
+    ) -> NotificationsFavPromoResult:
+        """Change a promo notification made with notifications.sendFavPromo.
 
-        Wire name ``notifications.updateFavPromo``; session optional; scopes: none; confidence low;
-        not retried after a failure (not retry-safe).
-
-        Not confirmed by the sources; optional lets both kinds of call through.
-
-        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
-        are guessed from their names (type_source: inferred); verify before relying on them.
+        Wire name ``notifications.updateFavPromo``; session prohibited; scopes: VALUABLE_ACCESS;
+        confidence high; not retried after a failure (not retry-safe).
 
         Args:
-            id: The id parameter (meaning not documented yet). (Type inferred, not confirmed.)
-            text: The text parameter (meaning not documented yet). (Type inferred, not confirmed.)
-            image: The image parameter (meaning not documented yet). (Type inferred, not confirmed.)
-            mark: The mark parameter (meaning not documented yet). (Type inferred, not confirmed.)
-            expires: The expires parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
-            status: The status parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
+            id: Id of the promo notification to change.
+            text: Notification text, at most 200 characters. At most 200 characters.
+            image: Picture to show in the notification; the game's icon when left out.
+            mark: Label handed back to the app in custom_args when the user opens the notification.
+            expires: When the notification expires, 'yyyy.MM.dd HH:mm' Moscow time (UTC+3), at most
+                14 days ahead.
+            status: PUBLIC (or P) shows it to the app's users; ADMINS_ONLY (or A) only to the app's
+                developers. Known values: PUBLIC, P, ADMINS_ONLY, A.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
@@ -16,11 +16,116 @@ from okru_sdk.sessions.base import SessionMode
 if TYPE_CHECKING:
     from okru_sdk.api import API
 
+    from ..models.photos_get_album_info_result import PhotosGetAlbumInfoResult
     from ..models.photos_get_albums_result import PhotosGetAlbumsResult
+    from ..models.photos_get_info_result import PhotosGetInfoResult
+    from ..models.photos_get_photo_info_result import PhotosGetPhotoInfoResult
     from ..models.photos_get_photo_likes_result import PhotosGetPhotoLikesResult
     from ..models.photos_get_photos_result import PhotosGetPhotosResult
 
-__all__ = ["PhotosMethods"]
+__all__ = ["PhotosMethods", "UserField"]
+
+#: field names ``User`` knows, for ``fields`` parameters (any other string is accepted too)
+UserField = Literal[
+    "accessible",
+    "age",
+    "allows_anonym_access",
+    "allows_messaging_only_for_friends",
+    "become_vip_allowed",
+    "bio",
+    "birthday",
+    "blocked",
+    "blocks",
+    "can_vcall",
+    "can_vmail",
+    "capabilities",
+    "city_of_birth",
+    "common_friends_count",
+    "current_location",
+    "current_status",
+    "current_status_date",
+    "current_status_date_ms",
+    "current_status_id",
+    "current_status_mood",
+    "current_status_track_id",
+    "email",
+    "feed_subscription",
+    "first_name",
+    "followers_count",
+    "forbids_mentioning",
+    "friend",
+    "friend_invitation",
+    "friend_invite_allowed",
+    "friends_count",
+    "gender",
+    "group_invite_allowed",
+    "has_email",
+    "has_phone",
+    "has_service_invisible",
+    "internal_pic_allow_empty",
+    "invited_by_friend",
+    "is_activated",
+    "last_name",
+    "last_online",
+    "last_online_ms",
+    "locale",
+    "location",
+    "location_of_birth",
+    "modified_ms",
+    "name",
+    "odkl_block_reason",
+    "odkl_email",
+    "odkl_login",
+    "odkl_mobile",
+    "odkl_mobile_status",
+    "odkl_user_options",
+    "odkl_user_status",
+    "odkl_voting",
+    "online",
+    "photo_id",
+    "pic1024x768",
+    "pic128max",
+    "pic128x128",
+    "pic180min",
+    "pic190x190",
+    "pic224x224",
+    "pic240min",
+    "pic288x288",
+    "pic320min",
+    "pic50x50",
+    "pic600x600",
+    "pic640x480",
+    "pic_1",
+    "pic_2",
+    "pic_3",
+    "pic_4",
+    "pic_5",
+    "pic_base",
+    "pic_full",
+    "pic_max",
+    "premium",
+    "presents",
+    "private",
+    "pymk_pic224x224",
+    "pymk_pic288x288",
+    "pymk_pic600x600",
+    "pymk_pic_full",
+    "ref",
+    "registered_date",
+    "registered_date_ms",
+    "relations",
+    "relationship",
+    "send_message_allowed",
+    "shortname",
+    "show_lock",
+    "status",
+    "uid",
+    "url_chat",
+    "url_chat_mobile",
+    "url_profile",
+    "url_profile_mobile",
+    "vip",
+]
 
 _SPEC_ADD_ALBUM_LIKE = MethodSpec[dict[str, Any]](
     "photos.addAlbumLike",
@@ -83,25 +188,26 @@ _SPEC_DELETE_TAGS = MethodSpec[dict[str, Any]](
     retry_safe=False,
     params=(
         Param("photo_id", "string"),
-        Param("tag_ids", "list", item="string"),
+        Param("tag_ids", "list", item="string", max_items=10),
     ),
 )
-_SPEC_EDIT_ALBUM = MethodSpec[dict[str, Any]](
+_SPEC_EDIT_ALBUM = MethodSpec[bool](
     "photos.editAlbum",
-    dict[str, Any],
-    mode=SessionMode.OPTIONAL,
+    bool,
+    mode=SessionMode.REQUIRED,
     retry_safe=False,
     params=(
-        Param("aid", "string"),
+        Param("aid", "string", required=True),
         Param("gid", "string"),
-        Param("title", "string"),
+        Param("title", "string", required=True),
         Param("description", "string"),
-        Param("type", "string"),
+        Param("type", "list", item="string"),
+        Param("photo_book_settings", "json"),
     ),
 )
-_SPEC_EDIT_PHOTO = MethodSpec[dict[str, Any]](
+_SPEC_EDIT_PHOTO = MethodSpec[bool](
     "photos.editPhoto",
-    dict[str, Any],
+    bool,
     mode=SessionMode.OPTIONAL,
     retry_safe=False,
     params=(
@@ -110,9 +216,10 @@ _SPEC_EDIT_PHOTO = MethodSpec[dict[str, Any]](
         Param("description", "string"),
     ),
 )
-_SPEC_GET_ALBUM_INFO = MethodSpec[dict[str, Any]](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_ALBUM_INFO: MethodSpec[PhotosGetAlbumInfoResult] = MethodSpec(
     "photos.getAlbumInfo",
-    dict[str, Any],
+    result_factory=lambda: load_model("photos_get_album_info_result", "PhotosGetAlbumInfoResult"),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(
@@ -155,9 +262,10 @@ _SPEC_GET_ALBUMS: MethodSpec[PhotosGetAlbumsResult] = MethodSpec(
         Param("album_type", "string"),
     ),
 )
-_SPEC_GET_INFO = MethodSpec[dict[str, Any]](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_INFO: MethodSpec[PhotosGetInfoResult] = MethodSpec(
     "photos.getInfo",
-    dict[str, Any],
+    result_factory=lambda: load_model("photos_get_info_result", "PhotosGetInfoResult"),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(
@@ -165,13 +273,14 @@ _SPEC_GET_INFO = MethodSpec[dict[str, Any]](
         Param("fid", "string"),
         Param("aid", "string"),
         Param("gid", "string"),
-        Param("photo_ids", "list", item="string"),
+        Param("photo_ids", "list", item="string", max_items=100),
         Param("fields", "list", item="string"),
     ),
 )
-_SPEC_GET_PHOTO_INFO = MethodSpec[dict[str, Any]](
+# The models load on the first call of the method, not with the group.
+_SPEC_GET_PHOTO_INFO: MethodSpec[PhotosGetPhotoInfoResult] = MethodSpec(
     "photos.getPhotoInfo",
-    dict[str, Any],
+    result_factory=lambda: load_model("photos_get_photo_info_result", "PhotosGetPhotoInfoResult"),
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(
@@ -218,13 +327,13 @@ _SPEC_GET_PHOTOS: MethodSpec[PhotosGetPhotosResult] = MethodSpec(
         Param("uid", "string"),
         Param("fid", "string"),
         Param("aid", "string"),
+        Param("album_name", "string"),
         Param("gid", "string"),
         Param("anchor", "string"),
         Param("direction", "string"),
         Param("count", "int"),
         Param("detectTotalCount", "boolean"),
         Param("fields", "list", item="string"),
-        Param("album_name", "string"),
         Param("album_type", "string"),
         Param("mark_as_read", "boolean"),
     ),
@@ -276,7 +385,7 @@ _SPEC_GET_USER_PHOTOS = MethodSpec[dict[str, Any]](
         Param("pagingDirection", "string"),
         Param("count", "int"),
         Param("detectTotalCount", "boolean"),
-        Param("photos", "json"),
+        Param("photos", "string"),
     ),
 )
 _SPEC_SET_ALBUM_MAIN_PHOTO = MethodSpec[dict[str, Any]](
@@ -300,7 +409,6 @@ _SPEC_UPLOAD = MethodSpec[dict[str, Any]](
         Param("aid", "string"),
         Param("photos", "json"),
         Param("file", "string"),
-        Param("file_N", "string"),
     ),
 )
 
@@ -324,19 +432,20 @@ class PhotosMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Like a photo album.
+        """Like ("Klass") a photo album; your own albums cannot be liked.
 
         Wire name ``photos.addAlbumLike``; session optional; scopes: none; confidence low; not
         retried after a failure (not retry-safe).
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No official method page was found; optional lets both kinds of call through and the server
+        decides.
 
-        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
-        are guessed from their names (type_source: inferred); verify before relying on them.
+        No official method page was found; the parameters come from the docs repository, which does
+        not say what the method returns.
 
         Args:
-            aid: Album id. (Type inferred, not confirmed.)
-            gid: Group id. (Type inferred, not confirmed.)
+            aid: Id of the album to like.
+            gid: Id of the group that owns the album, when it is a group album.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -359,20 +468,20 @@ class PhotosMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Like a photo.
+        """Like ("Klass") a photo; your own photos cannot be liked.
 
         Wire name ``photos.addPhotoLike``; session optional; scopes: none; confidence low; not
         retried after a failure (not retry-safe).
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No official method page was found; optional lets both kinds of call through and the server
+        decides.
 
-        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
-        are guessed from their names (type_source: inferred); verify before relying on them.
+        No official method page was found; the parameters come from the docs repository, which does
+        not say what the method returns.
 
         Args:
-            photo_id: The photo_id parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
-            gid: Group id. (Type inferred, not confirmed.)
+            photo_id: Id of the photo to like.
+            gid: Id of the group that owns the photo, when it is a group photo.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -394,25 +503,28 @@ class PhotosMethods:
         uid: str | NotGiven = NOT_GIVEN,
         gid: str | NotGiven = NOT_GIVEN,
         description: str | NotGiven = NOT_GIVEN,
-        type: Sequence[str] | NotGiven = NOT_GIVEN,
+        type: Sequence[Literal["PUBLIC", "FRIENDS"] | str] | NotGiven = NOT_GIVEN,
         photo_book_settings: Mapping[str, Any] | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> str:
-        """Create a photo album for the user or a group.
+        """Create a photo album for a user or in a group; returns the new album's id.
 
         Wire name ``photos.createAlbum``; session optional; scopes: PHOTO_CONTENT, VALUABLE_ACCESS;
         confidence high; not retried after a failure (not retry-safe).
 
-        Docs: optional, but external (non-portal) apps must pass a session.
+        Page: optional, but external (non-portal) apps must pass a session.
 
         Args:
-            uid: Act on behalf of this user id when the call is made without a session.
-            gid: Group id.
-            title: The title parameter (meaning not documented yet).
-            description: Ignored when gid set.
-            type: Ignored when gid set.
-            photo_book_settings: PhotoBookSettingsBean {design_id, is_photo_book}.
+            uid: User to create the album for when the call is made without a session key.
+            gid: Group to create the album in; leave out for a personal album.
+            title: Title of the new album.
+            description: Description of the new album; only used for personal albums (ignored with
+                gid).
+            type: Who may see the album (visibility); only used for personal albums (ignored with
+                gid). Known values: PUBLIC, FRIENDS.
+            photo_book_settings: Makes the album a photo book: an object with design_id and
+                is_photo_book (take the designs from photoBook.getDesignSettings).
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -444,15 +556,16 @@ class PhotosMethods:
         Wire name ``photos.deleteAlbum``; session optional; scopes: PHOTO_CONTENT; confidence low;
         not retried after a failure (not retry-safe).
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No official method page was found; optional lets both kinds of call through and the server
+        decides.
 
-        Scope assumed. Result shape unconfirmed: typed as a JSON object; the real reply may differ.
-        Parameter types are guessed from their names (type_source: inferred); verify before relying
-        on them.
+        No official method page was found; the parameters come from the docs repository.
+        PHOTO_CONTENT is assumed from the album pages (createAlbum, editAlbum). The reply shape is
+        not documented.
 
         Args:
-            aid: Album id. (Type inferred, not confirmed.)
-            gid: Group id. (Type inferred, not confirmed.)
+            aid: Id of the album to delete.
+            gid: Id of the group that owns the album, when it is a group album.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -480,16 +593,16 @@ class PhotosMethods:
         Wire name ``photos.deletePhoto``; session optional; scopes: PHOTO_CONTENT; confidence low;
         not retried after a failure (not retry-safe).
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No official method page was found; optional lets both kinds of call through and the server
+        decides.
 
-        Scope assumed. Result shape unconfirmed: typed as a JSON object; the real reply may differ.
-        Parameter types are guessed from their names (type_source: inferred); verify before relying
-        on them.
+        No official method page was found; the parameters come from the docs repository.
+        PHOTO_CONTENT is assumed from the album pages (createAlbum, editAlbum). The reply shape is
+        not documented.
 
         Args:
-            photo_id: The photo_id parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
-            gid: Group id. (Type inferred, not confirmed.)
+            photo_id: Id of the photo to delete.
+            gid: Id of the group that owns the photo, when it is a group photo.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -512,22 +625,22 @@ class PhotosMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Remove people tags from a photo.
+        """Remove friends' tags (photo pins) from one of the current user's photos.
 
         Wire name ``photos.deleteTags``; session optional; scopes: PHOTO_CONTENT; confidence low;
         not retried after a failure (not retry-safe).
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No official method page was found; optional lets both kinds of call through and the server
+        decides.
 
-        Scope assumed. Result shape unconfirmed: typed as a JSON object; the real reply may differ.
-        Parameter types are guessed from their names (type_source: inferred); verify before relying
-        on them.
+        No official method page was found; the parameters come from the docs repository.
+        PHOTO_CONTENT is assumed from the album pages (createAlbum, editAlbum). The reply shape is
+        not documented.
 
         Args:
-            photo_id: The photo_id parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
-            tag_ids: The tag_ids parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
+            photo_id: Id of the current user's photo to remove the tags from.
+            tag_ids: Ids of the tags to remove, comma-joined on the wire; at most 10. At most 10
+                items.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -545,32 +658,30 @@ class PhotosMethods:
     async def edit_album(
         self,
         *,
-        aid: str | NotGiven = NOT_GIVEN,
+        aid: str,
+        title: str,
         gid: str | NotGiven = NOT_GIVEN,
-        title: str | NotGiven = NOT_GIVEN,
         description: str | NotGiven = NOT_GIVEN,
-        type: str | NotGiven = NOT_GIVEN,
+        type: Sequence[Literal["PUBLIC", "FRIENDS"] | str] | NotGiven = NOT_GIVEN,
+        photo_book_settings: Mapping[str, Any] | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """Change a photo album's title, description or visibility.
+    ) -> bool:
+        """Change a photo album's title, description, visibility or photo-book settings.
 
-        Wire name ``photos.editAlbum``; session optional; scopes: PHOTO_CONTENT; confidence low; not
-        retried after a failure (not retry-safe).
-
-        Not confirmed by the sources; optional lets both kinds of call through.
-
-        Scope assumed. Result shape unconfirmed: typed as a JSON object; the real reply may differ.
-        Parameter types are guessed from their names (type_source: inferred); verify before relying
-        on them.
+        Wire name ``photos.editAlbum``; session required; scopes: PHOTO_CONTENT, VALUABLE_ACCESS;
+        confidence high; not retried after a failure (not retry-safe).
 
         Args:
-            aid: Album id. (Type inferred, not confirmed.)
-            gid: Group id. (Type inferred, not confirmed.)
-            title: The title parameter (meaning not documented yet). (Type inferred, not confirmed.)
-            description: The description parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
-            type: The type parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            aid: Id of the album to change.
+            gid: Id of the group that owns the album, when it is a group album.
+            title: New title of the album.
+            description: New description; only used for personal albums (ignored with gid).
+            type: New visibility of the album; left as it is when not given. Known values: PUBLIC,
+                FRIENDS.
+            photo_book_settings: Photo-book settings to change, or to turn the album into a photo
+                book: an object with design_id and is_photo_book (designs from
+                photoBook.getDesignSettings).
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -583,6 +694,7 @@ class PhotosMethods:
             "title": title,
             "description": description,
             "type": type,
+            "photo_book_settings": photo_book_settings,
         }
         return await self._api._call(
             _SPEC_EDIT_ALBUM, params, timeout=timeout, extra_params=extra_params
@@ -596,24 +708,22 @@ class PhotosMethods:
         description: str | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """Change a photo's caption.
+    ) -> bool:
+        """Change (or clear) a photo's caption.
 
-        Wire name ``photos.editPhoto``; session optional; scopes: PHOTO_CONTENT; confidence low; not
-        retried after a failure (not retry-safe).
+        Wire name ``photos.editPhoto``; session optional; scopes: PHOTO_CONTENT; confidence medium;
+        not retried after a failure (not retry-safe).
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No official method page was found; optional lets both kinds of call through and the server
+        decides.
 
-        Scope assumed. Result shape unconfirmed: typed as a JSON object; the real reply may differ.
-        Parameter types are guessed from their names (type_source: inferred); verify before relying
-        on them.
+        No official method page was found; the parameters come from the docs repository and the
+        boolean reply from client code. PHOTO_CONTENT is assumed from the album pages.
 
         Args:
-            photo_id: The photo_id parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
-            gid: Group id. (Type inferred, not confirmed.)
-            description: The description parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
+            photo_id: Id of the photo to change.
+            gid: Id of the group that owns the photo, when it is a group photo.
+            description: The new caption; leaving it out removes the current caption.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -639,26 +749,27 @@ class PhotosMethods:
         fields: Sequence[str] | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """Get one photo album.
+    ) -> PhotosGetAlbumInfoResult:
+        """Get one photo album of a user or a group.
 
-        Wire name ``photos.getAlbumInfo``; session optional; scopes: none; confidence low.
+        Wire name ``photos.getAlbumInfo``; session optional; scopes: VALUABLE_ACCESS; confidence
+        medium.
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No method page was found; the docs repo's uid is for calls made without a session key, so
+        such calls exist (external apps pass a session, as on the sibling pages).
 
-        Probably {album: Album}; Result shape unconfirmed: typed as a JSON object; the real reply
-        may differ. Parameter types are guessed from their names (type_source: inferred); verify
-        before relying on them.
+        No official method page was found; the parameters come from the docs repository and the
+        reply shape ({album}) from two client libraries. VALUABLE_ACCESS is assumed from
+        photos.getAlbums.
 
         Args:
-            uid: Act on behalf of this user id when the call is made without a session. (Type
-                inferred, not confirmed.)
-            aid: Album id. (Type inferred, not confirmed.)
-            fid: Whose data to read (a user id); defaults to the current user. (Type inferred, not
-                confirmed.)
-            gid: Group id. (Type inferred, not confirmed.)
-            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
-                inferred, not confirmed.)
+            uid: User on whose behalf to read when the call is made without a session key.
+            aid: Id of the album.
+            fid: Id of the user who owns the album; the docs repo lists the name without a
+                description (on photos.getAlbums it names the owner).
+            gid: Id of the group that owns the album, for a group album.
+            fields: Album fields to return (e.g. album.title, group_album.aid), comma-joined on the
+                wire.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -682,31 +793,30 @@ class PhotosMethods:
         aid: str | NotGiven = NOT_GIVEN,
         gid: str | NotGiven = NOT_GIVEN,
         anchor: str | NotGiven = NOT_GIVEN,
-        direction: str | NotGiven = NOT_GIVEN,
+        direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
-        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        fields: Sequence[UserField | str] | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """List users who liked a photo album (anchor-paged).
+        """List users who liked a photo album (anchor paging).
 
         Wire name ``photos.getAlbumLikes``; session optional; scopes: none; confidence low.
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No official method page was found; optional lets both kinds of call through and the server
+        decides (photos.getPhotoLikes, its sibling, requires a session).
 
-        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
-        are guessed from their names (type_source: inferred); verify before relying on them.
+        No official method page was found; the parameters come from the docs repository. The reply
+        is probably shaped like photos.getPhotoLikes ({anchor, users}) but nothing documents it.
 
         Args:
-            aid: Album id. (Type inferred, not confirmed.)
-            gid: Group id. (Type inferred, not confirmed.)
-            anchor: Opaque paging anchor from the previous page's reply. (Type inferred, not
-                confirmed.)
-            direction: Paging direction relative to the anchor. Known values: FORWARD, BACKWARD,
-                AROUND. (Type inferred, not confirmed.)
-            count: How many items to return. (Type inferred, not confirmed.)
-            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
-                inferred, not confirmed.)
+            aid: Id of the album.
+            gid: Id of the group that owns the album, for a group album.
+            anchor: Paging anchor from the previous reply; leave out for the first page.
+            direction: Which way to page from the anchor. Known values: FORWARD, BACKWARD, AROUND.
+            count: How many users to return.
+            fields: User fields to return for each liker, comma-joined on the wire. Known values:
+                the fields of ``User`` (``UserField``).
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -732,7 +842,7 @@ class PhotosMethods:
         fid: str | NotGiven = NOT_GIVEN,
         gid: str | NotGiven = NOT_GIVEN,
         paging_anchor: str | NotGiven = NOT_GIVEN,
-        paging_direction: str | NotGiven = NOT_GIVEN,
+        paging_direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         detect_total_count: bool | NotGiven = NOT_GIVEN,
         fields: Sequence[str] | NotGiven = NOT_GIVEN,
@@ -740,25 +850,31 @@ class PhotosMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> PhotosGetAlbumsResult:
-        """List photo albums of a user or group.
+        """List the photo albums of a user or a group (pagingAnchor paging).
 
         Wire name ``photos.getAlbums``; session optional; scopes: VALUABLE_ACCESS; confidence high.
 
-        Docs: optional, but external (non-portal) apps must pass a session.
+        Page: optional, but external (non-portal) apps must pass a session.
+
+        The page's reply skeleton starts with albums; pagingAnchor, hasMore and totalCount are named
+        as client code reads them.
 
         Args:
-            uid: Act on behalf of this user id when the call is made without a session.
-            fid: Whose data to read (a user id); defaults to the current user.
-            gid: Group id.
-            paging_anchor: Opaque paging anchor from the previous page's reply (legacy paging). Wire
-                name ``pagingAnchor``.
-            paging_direction: Paging direction relative to the anchor (legacy paging). Wire name
-                ``pagingDirection``. Known values: FORWARD, BACKWARD, AROUND.
-            count: How many items to return.
-            detect_total_count: Also return the total number of items. Wire name
-                ``detectTotalCount``. Server default: ``false``.
-            fields: Fields to return, comma-joined on the wire (lower-case names work).
-            album_type: The album_type parameter (meaning not documented yet).
+            uid: User on whose behalf to read when the call is made without a session key.
+            fid: User whose albums to list; ignored when gid is given. With neither fid nor gid, the
+                current user's albums come back.
+            gid: Group whose albums to list.
+            paging_anchor: Paging anchor from the previous reply's pagingAnchor; leave out for the
+                first page. Wire name ``pagingAnchor``.
+            paging_direction: Which way to page from the anchor. Wire name ``pagingDirection``.
+                Known values: FORWARD, BACKWARD, AROUND.
+            count: How many albums to return (legacy docs - default 10, at most 100).
+            detect_total_count: Also try to count all available albums (totalCount in the reply).
+                Wire name ``detectTotalCount``. Server default: ``false``.
+            fields: Album fields to return (e.g. album.title, group_album.aid), comma-joined on the
+                wire.
+            album_type: Kind of albums to list (the page's PhotoAlbumType); its values are not
+                documented anywhere we could find.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -791,28 +907,27 @@ class PhotosMethods:
         fields: Sequence[str] | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """Get several photos by id.
+    ) -> PhotosGetInfoResult:
+        """Get several photos of a user, a friend or a group by id.
 
-        Wire name ``photos.getInfo``; session optional; scopes: none; confidence low.
+        Wire name ``photos.getInfo``; session optional; scopes: VALUABLE_ACCESS; confidence medium.
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No method page was found; the docs repo's uid is for calls made without a session key, so
+        such calls exist (external apps pass a session, as on the sibling pages).
 
-        Probably {photos: [Photo]}; Result shape unconfirmed: typed as a JSON object; the real reply
-        may differ. Parameter types are guessed from their names (type_source: inferred); verify
-        before relying on them.
+        No official method page was found; the parameters come from the docs repository and the
+        reply shape ({photos}) from client code. VALUABLE_ACCESS is assumed from photos.getPhotos.
 
         Args:
-            uid: Act on behalf of this user id when the call is made without a session. (Type
-                inferred, not confirmed.)
-            fid: Whose data to read (a user id); defaults to the current user. (Type inferred, not
-                confirmed.)
-            aid: Album id. (Type inferred, not confirmed.)
-            gid: Group id. (Type inferred, not confirmed.)
-            photo_ids: The photo_ids parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
-            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
-                inferred, not confirmed.)
+            uid: User on whose behalf to read when the call is made without a session key.
+            fid: Friend whose photos to read; ignored when gid is given. With neither fid nor gid,
+                the current user's photos are read.
+            aid: Album the photos are in; the personal album when left out.
+            gid: Group the album belongs to, when reading group photos.
+            photo_ids: Ids of the photos to read, comma-joined on the wire; at most 100. At most 100
+                items.
+            fields: Photo fields to return (e.g. photo.pic640x480, group_photo.text), comma-joined
+                on the wire.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -840,25 +955,24 @@ class PhotosMethods:
         fields: Sequence[str] | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
+    ) -> PhotosGetPhotoInfoResult:
         """Get one photo by id.
 
-        Wire name ``photos.getPhotoInfo``; session optional; scopes: none; confidence low.
+        Wire name ``photos.getPhotoInfo``; session optional; scopes: VALUABLE_ACCESS; confidence
+        medium.
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No method page was found; the docs repo's uid is for calls made without a session key, so
+        such calls exist (external apps pass a session, as on the sibling pages).
 
-        Probably {photo: Photo}; Result shape unconfirmed: typed as a JSON object; the real reply
-        may differ. Parameter types are guessed from their names (type_source: inferred); verify
-        before relying on them.
+        No official method page was found; the parameters come from the docs repository and the
+        reply shape ({photo}) from client code. VALUABLE_ACCESS is assumed from photos.getPhotos.
 
         Args:
-            uid: Act on behalf of this user id when the call is made without a session. (Type
-                inferred, not confirmed.)
-            photo_id: The photo_id parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
-            gid: Group id. (Type inferred, not confirmed.)
-            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
-                inferred, not confirmed.)
+            uid: User on whose behalf to read when the call is made without a session key.
+            photo_id: Id of the photo.
+            gid: Group the photo belongs to, when reading a group photo.
+            fields: Photo fields to return (e.g. photo.pic_max, group_photo.text), comma-joined on
+                the wire.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -881,25 +995,25 @@ class PhotosMethods:
         photo_id: str,
         gid: str | NotGiven = NOT_GIVEN,
         anchor: str | NotGiven = NOT_GIVEN,
-        direction: str | NotGiven = NOT_GIVEN,
+        direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
-        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        fields: Sequence[UserField | str] | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> PhotosGetPhotoLikesResult:
-        """List users who liked a photo.
+        """List users who liked a photo (anchor paging).
 
         Wire name ``photos.getPhotoLikes``; session required; scopes: PHOTO_CONTENT,
         VALUABLE_ACCESS; confidence high.
 
         Args:
-            photo_id: The photo_id parameter (meaning not documented yet).
-            gid: Group id.
-            anchor: Opaque paging anchor from the previous page's reply.
-            direction: Paging direction relative to the anchor. Known values: FORWARD, BACKWARD,
-                AROUND.
-            count: How many items to return.
-            fields: Fields to return, comma-joined on the wire (lower-case names work).
+            photo_id: Id of the photo.
+            gid: Id of the group the photo belongs to, for a group photo.
+            anchor: Paging anchor from the previous reply; leave out for the first page.
+            direction: Which way to page from the anchor. Known values: FORWARD, BACKWARD, AROUND.
+            count: How many users to return.
+            fields: User fields to return for each liker, comma-joined on the wire. Known values:
+                the fields of ``User`` (``UserField``).
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -922,30 +1036,31 @@ class PhotosMethods:
         self,
         *,
         paging_anchor: str | NotGiven = NOT_GIVEN,
-        paging_direction: str | NotGiven = NOT_GIVEN,
+        paging_direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         detect_total_count: bool | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """List ratings (marks) given to the user's photos (legacy paging).
+        """List the marks (ratings) other users gave the current user's photos (pagingAnchor
+        paging).
 
         Wire name ``photos.getPhotoMarks``; session optional; scopes: none; confidence low.
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No official method page was found; optional lets both kinds of call through and the server
+        decides.
 
-        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
-        are guessed from their names (type_source: inferred); verify before relying on them.
+        No official method page was found; the parameters come from the docs repository, which does
+        not say what the method returns.
 
         Args:
-            paging_anchor: Opaque paging anchor from the previous page's reply (legacy paging). Wire
-                name ``pagingAnchor``. (Type inferred, not confirmed.)
-            paging_direction: Paging direction relative to the anchor (legacy paging). Wire name
-                ``pagingDirection``. Known values: FORWARD, BACKWARD, AROUND. (Type inferred, not
-                confirmed.)
-            count: How many items to return. (Type inferred, not confirmed.)
-            detect_total_count: Also return the total number of items. Wire name
-                ``detectTotalCount``. (Type inferred, not confirmed.)
+            paging_anchor: Paging anchor from the previous reply; leave out for the first page. Wire
+                name ``pagingAnchor``.
+            paging_direction: Which way to page from the anchor. Wire name ``pagingDirection``.
+                Known values: FORWARD, BACKWARD, AROUND.
+            count: How many marks to return.
+            detect_total_count: Also try to count all marks. Wire name ``detectTotalCount``. Server
+                default: ``false``.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -968,42 +1083,46 @@ class PhotosMethods:
         uid: str | NotGiven = NOT_GIVEN,
         fid: str | NotGiven = NOT_GIVEN,
         aid: str | NotGiven = NOT_GIVEN,
+        album_name: str | NotGiven = NOT_GIVEN,
         gid: str | NotGiven = NOT_GIVEN,
         anchor: str | NotGiven = NOT_GIVEN,
-        direction: str | NotGiven = NOT_GIVEN,
+        direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         detect_total_count: bool | NotGiven = NOT_GIVEN,
         fields: Sequence[str] | NotGiven = NOT_GIVEN,
-        album_name: str | NotGiven = NOT_GIVEN,
         album_type: str | NotGiven = NOT_GIVEN,
         mark_as_read: bool | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> PhotosGetPhotosResult:
-        """List photos of a user, friend or group (anchor-paged).
+        """List the photos of a user, a friend, a group or one album (anchor paging).
 
         Wire name ``photos.getPhotos``; session optional; scopes: VALUABLE_ACCESS; confidence high.
 
-        Docs: optional, but external (non-portal) apps must pass a session.
+        Page: optional, but external (non-portal) apps must pass a session.
 
-        total_count is not returned for group albums.
+        total_count is not returned for group albums. The page's reply skeleton starts with anchor;
+        photos and hasMore are named as client code reads them.
 
         Args:
-            uid: Act on behalf of this user id when the call is made without a session.
-            fid: Whose data to read (a user id); defaults to the current user.
-            aid: Album id.
-            gid: Group id.
-            anchor: Opaque paging anchor from the previous page's reply.
-            direction: Paging direction relative to the anchor. Known values: FORWARD, BACKWARD,
-                AROUND.
-            count: How many items to return.
-            detect_total_count: Also return the total number of items. Wire name
-                ``detectTotalCount``. Server default: ``false``.
-            fields: Fields to return, comma-joined on the wire (lower-case names work).
-            album_name: The album_name parameter (meaning not documented yet).
-            album_type: The album_type parameter (meaning not documented yet).
-            mark_as_read: The mark_as_read parameter (meaning not documented yet). Server default:
-                ``true``.
+            uid: User on whose behalf to read when the call is made without a session key.
+            fid: User whose photos to list; ignored when gid is given. With neither, the current
+                user's photos come back.
+            aid: Album to list; the personal album when left out. Special values: tags (photos fid
+                is tagged on), application (the current app's album), group_main (the group's main
+                album; needs gid).
+            album_name: Album name; the page lists it without a description.
+            gid: Group the album belongs to.
+            anchor: Paging anchor from the previous reply; leave out for the first page.
+            direction: Which way to page from the anchor. Known values: FORWARD, BACKWARD, AROUND.
+            count: How many photos to return.
+            detect_total_count: Also try to count all available photos (total_count in the reply;
+                not for group albums). Wire name ``detectTotalCount``. Server default: ``false``.
+            fields: Photo fields to return (e.g. user_photo.pic640x480, group_photo.text),
+                comma-joined on the wire.
+            album_type: Kind of album (the page's PhotoAlbumType); its values are not documented
+                anywhere we could find.
+            mark_as_read: Mark the album as viewed. Server default: ``true``.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -1014,13 +1133,13 @@ class PhotosMethods:
             "uid": uid,
             "fid": fid,
             "aid": aid,
+            "album_name": album_name,
             "gid": gid,
             "anchor": anchor,
             "direction": direction,
             "count": count,
             "detectTotalCount": detect_total_count,
             "fields": fields,
-            "album_name": album_name,
             "album_type": album_type,
             "mark_as_read": mark_as_read,
         }
@@ -1037,22 +1156,20 @@ class PhotosMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """List people tagged on a photo.
+        """List the users tagged on a photo.
 
         Wire name ``photos.getTags``; session optional; scopes: none; confidence low.
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No method page was found; the docs repo's uid is for calls made without a session key, so
+        such calls exist.
 
-        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
-        are guessed from their names (type_source: inferred); verify before relying on them.
+        No official method page was found; the parameters come from the docs repository, which does
+        not say what the method returns.
 
         Args:
-            uid: Act on behalf of this user id when the call is made without a session. (Type
-                inferred, not confirmed.)
-            photo_id: The photo_id parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
-            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
-                inferred, not confirmed.)
+            uid: User on whose behalf to read when the call is made without a session key.
+            photo_id: Id of the photo.
+            fields: Fields to return, comma-joined on the wire.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -1078,17 +1195,18 @@ class PhotosMethods:
     ) -> dict[str, Any]:
         """Deprecated: OK.ru has deprecated this method; avoid it in new code.
 
-        Get an upload URL for photos (older flow; prefer photosV2.getUploadUrl).
+        Get an upload URL for photos (old flow; use photosV2.getUploadUrl).
 
         Wire name ``photos.getUploadUrl``; session optional; scopes: PHOTO_CONTENT; confidence low.
 
         Not confirmed by the sources; optional lets both kinds of call through.
 
-        Scope assumed. Result shape unconfirmed: typed as a JSON object; the real reply may differ.
+        Known only from the legacy SDK docs; neither the docs repository nor the site has it.
+        PHOTO_CONTENT is assumed. The reply shape is not documented.
 
         Args:
-            uid: Act on behalf of this user id when the call is made without a session.
-            aid: Album id.
+            uid: User to upload for when the call is made without a session key.
+            aid: Album to upload into.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -1109,29 +1227,34 @@ class PhotosMethods:
         aid: str,
         uid: str | NotGiven = NOT_GIVEN,
         paging_anchor: str | NotGiven = NOT_GIVEN,
-        paging_direction: str | NotGiven = NOT_GIVEN,
+        paging_direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         detect_total_count: bool | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Deprecated: OK.ru has deprecated this method; avoid it in new code.
+        """Deprecated: OK.ru has deprecated this method; avoid it in new code; use
+        ``photos.getPhotos`` instead.
 
-        Deprecated (use photos.getPhotos): photos of an album.
+        List the photos of one album (old method; use photos.getPhotos).
 
         Wire name ``photos.getUserAlbumPhotos``; session optional; scopes: none; confidence medium.
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        The docs repo's uid is for calls made without a session key, so such calls exist.
+
+        The docs repository marks it obsolete and points to photos.getPhotos. The reply shape is not
+        documented.
 
         Args:
-            uid: Act on behalf of this user id when the call is made without a session.
-            aid: Album id.
-            paging_anchor: Opaque paging anchor from the previous page's reply (legacy paging). Wire
+            uid: User on whose behalf to read when the call is made without a session key.
+            aid: Album whose photos to list.
+            paging_anchor: Paging anchor from the previous reply; leave out for the first page. Wire
                 name ``pagingAnchor``.
-            paging_direction: Paging direction relative to the anchor (legacy paging). Wire name
-                ``pagingDirection``. Known values: FORWARD, BACKWARD, AROUND.
-            count: How many items to return. Server default: ``10``.
-            detect_total_count: Also return the total number of items. Wire name
+            paging_direction: Which way to page from the anchor (legacy docs - forward or backward).
+                Wire name ``pagingDirection``. Known values: FORWARD, BACKWARD, AROUND.
+            count: How many photos to return (legacy docs - default 10, at most 100). Server
+                default: ``10``.
+            detect_total_count: Also try to count all available photos. Wire name
                 ``detectTotalCount``. Server default: ``false``.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
@@ -1157,33 +1280,37 @@ class PhotosMethods:
         uid: str | NotGiven = NOT_GIVEN,
         fid: str | NotGiven = NOT_GIVEN,
         paging_anchor: str | NotGiven = NOT_GIVEN,
-        paging_direction: str | NotGiven = NOT_GIVEN,
+        paging_direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         detect_total_count: bool | NotGiven = NOT_GIVEN,
-        photos: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        photos: str | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Deprecated: OK.ru has deprecated this method; avoid it in new code.
+        """Deprecated: OK.ru has deprecated this method; avoid it in new code; use
+        ``photos.getPhotos`` instead.
 
-        Deprecated (use photos.getPhotos): personal photos of a user.
+        List a user's personal photos (old method; use photos.getPhotos).
 
         Wire name ``photos.getUserPhotos``; session optional; scopes: none; confidence medium.
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        The docs repo's uid is for calls made without a session key, so such calls exist.
+
+        The docs repository marks it obsolete and points to photos.getPhotos. The reply shape is not
+        documented.
 
         Args:
-            uid: Act on behalf of this user id when the call is made without a session.
-            fid: Whose data to read (a user id); defaults to the current user.
-            paging_anchor: Opaque paging anchor from the previous page's reply (legacy paging). Wire
+            uid: User on whose behalf to read when the call is made without a session key.
+            fid: User whose photos to list; the current user when left out.
+            paging_anchor: Paging anchor from the previous reply; leave out for the first page. Wire
                 name ``pagingAnchor``.
-            paging_direction: Paging direction relative to the anchor (legacy paging). Wire name
-                ``pagingDirection``. Known values: FORWARD, BACKWARD, AROUND.
-            count: How many items to return.
-            detect_total_count: Also return the total number of items. Wire name
-                ``detectTotalCount``. Server default: ``false``.
-            photos: The photos parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
+            paging_direction: Which way to page from the anchor (legacy docs - forward or backward).
+                Wire name ``pagingDirection``. Known values: FORWARD, BACKWARD, AROUND.
+            count: How many photos to return.
+            detect_total_count: Also try to count all photos. Wire name ``detectTotalCount``. Server
+                default: ``false``.
+            photos: Listed by the docs repository without a description; its meaning and format are
+                not documented. (Type inferred, not confirmed.)
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -1212,22 +1339,21 @@ class PhotosMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Make a photo the cover of its album.
+        """Make a photo the cover of an album.
 
         Wire name ``photos.setAlbumMainPhoto``; session optional; scopes: PHOTO_CONTENT; confidence
         low; not retried after a failure (not retry-safe).
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No official method page was found; optional lets both kinds of call through and the server
+        decides.
 
-        Scope assumed. Result shape unconfirmed: typed as a JSON object; the real reply may differ.
-        Parameter types are guessed from their names (type_source: inferred); verify before relying
-        on them.
+        No official method page was found; the parameters come from the docs repository.
+        PHOTO_CONTENT is assumed from the album pages. The reply shape is not documented.
 
         Args:
-            aid: Album id. (Type inferred, not confirmed.)
-            gid: Group id. (Type inferred, not confirmed.)
-            photo_id: The photo_id parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
+            aid: Id of the album.
+            gid: Id of the group that owns the album, for a group album.
+            photo_id: Id of the photo to use as the cover.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -1250,30 +1376,27 @@ class PhotosMethods:
         aid: str | NotGiven = NOT_GIVEN,
         photos: Mapping[str, Any] | NotGiven = NOT_GIVEN,
         file: str | NotGiven = NOT_GIVEN,
-        file_n: str | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Deprecated: OK.ru has deprecated this method; avoid it in new code.
 
-        Upload photos in one multipart request (legacy; removed from the docs).
+        Upload photos in one multipart request (old flow, dropped from the docs; use photosV2).
 
         Wire name ``photos.upload``; session optional; scopes: PHOTO_CONTENT; confidence low; not
         retried after a failure (not retry-safe).
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        The docs repo's uid is for calls made without a session key, so such calls exist.
 
-        Deprecated: dropped from the official docs; use photosV2.getUploadUrl and photosV2.commit.
-        Binary file parts are not signed and this typed method cannot send them. Result shape
-        unconfirmed: typed as a JSON object; the real reply may differ.
+        Dropped from the official docs; upload with photosV2.getUploadUrl and photosV2.commit
+        instead. The files themselves go as multipart parts file_1, file_2, ... that are not signed;
+        this typed method cannot send them. The reply shape is not documented.
 
         Args:
-            uid: Act on behalf of this user id when the call is made without a session.
-            aid: Album id.
-            photos: [{caption, location}] per file.
-            file: The file parameter (meaning not documented yet). (Type inferred, not confirmed.)
-            file_n: Multipart parts file_1, file_2...; not part of the signature. Wire name
-                ``file_N``.
+            uid: User to upload for when the call is made without a session key.
+            aid: Album to upload into; the personal album when left out.
+            photos: JSON list with extra data (caption, location) for each uploaded photo.
+            file: MD5 hashes of the uploaded files, joined with ':' in upload order.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -1285,7 +1408,6 @@ class PhotosMethods:
             "aid": aid,
             "photos": photos,
             "file": file,
-            "file_N": file_n,
         }
         return await self._api._call(
             _SPEC_UPLOAD, params, timeout=timeout, extra_params=extra_params

@@ -31,7 +31,7 @@ _SPEC_COMMIT: MethodSpec[PhotoCommitResult] = MethodSpec(
         Param("photo_id", "string"),
         Param("token", "string"),
         Param("comment", "string"),
-        Param("photos", "list", item="json"),
+        Param("photos", "json"),
     ),
 )
 # The models load on the first call of the method, not with the group.
@@ -70,25 +70,27 @@ class PhotosV2Methods:
         photo_id: str | NotGiven = NOT_GIVEN,
         token: str | NotGiven = NOT_GIVEN,
         comment: str | NotGiven = NOT_GIVEN,
-        photos: Sequence[Mapping[str, Any]] | NotGiven = NOT_GIVEN,
+        photos: Mapping[str, Any] | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> PhotoCommitResult:
-        """Finish photo upload: confirm uploaded photos (with tokens) and add metadata.
+        """Finish a photo upload: confirm the uploaded photos with their tokens and add captions.
 
         Wire name ``photosV2.commit``; session optional; scopes: PHOTO_CONTENT; confidence medium;
         not retried after a failure (not retry-safe).
 
-        Docs: optional, but external (non-portal) apps must pass a session.
+        No official method page was found; photosV2.getUploadUrl, the first step of the same flow,
+        is optional for portal apps and required for external ones.
 
-        Not needed when the upload token is used directly as mediatopic/market photo media id.
+        No official method page was found; the parameters come from the docs repository and the
+        reply shape from client code. The docs say not to commit photos meant for group media
+        topics, ads or ad catalogues; there the upload token itself is used as the photo's media id.
 
         Args:
-            photo_id: Id from getUploadUrl/upload response (single-photo form).
-            token: Token from upload response.
-            comment: The comment parameter (meaning not documented yet).
-            photos: Batch form: a list of {photo_id, token, comment}. (Type inferred, not
-                confirmed.)
+            photo_id: Id of one uploaded photo (from photosV2.getUploadUrl); the single-photo form.
+            token: The token the upload server returned for that photo.
+            comment: Caption for the photo.
+            photos: Several photos at once: a JSON list of objects with photo_id, token and comment.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -119,24 +121,31 @@ class PhotosV2Methods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> PhotoUploadUrl:
-        """Start photo upload: reserve photo ids and get the upload URL.
+        """Start a photo upload: reserve photo ids and get the URL to upload the files to.
 
         Wire name ``photosV2.getUploadUrl``; session optional; scopes: PHOTO_CONTENT; confidence
         high.
 
-        Docs: optional, but external (non-portal) apps must pass a session.
+        Page: optional, but external (non-portal) apps must pass a session.
+
+        An older stored copy of the English page lacks target_id and prints sizes as Long; the newer
+        copies print Long[].
 
         Args:
-            uid: Act on behalf of this user id when the call is made without a session.
-            aid: Album id.
-            gid: Group id.
-            count: How many items to return. Server default: ``1``.
-            placeholders: The placeholders parameter (meaning not documented yet). Server default:
-                ``false``.
-            topic_link: The topicLink parameter (meaning not documented yet). Wire name
-                ``topicLink``.
-            target_id: The target_id parameter (meaning not documented yet).
-            sizes: Length 0, 1 (max size) or count.
+            uid: User whose photos are uploaded, when the call is made without a session.
+            aid: Album to upload into; the user's personal album when left out.
+            gid: Group to upload for; with aid it targets a group album, without it the photos are
+                for a group media topic.
+            count: How many photos will be uploaded. Server default: ``1``.
+            placeholders: Return an upload URL with placeholders instead of the ids, so the files
+                can be sent in small batches naming a subset of the ids. Server default: ``false``.
+            topic_link: Listed on the page without a description; its meaning is not documented.
+                Wire name ``topicLink``.
+            target_id: Listed on the newer page copies without a description; its meaning is not
+                documented.
+            sizes: Sizes of the files in bytes, comma-joined on the wire; give none, one (the
+                largest file) or one per photo. Lets the server refuse too-large files before the
+                upload.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 

@@ -56,19 +56,19 @@ class PlacesMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Find places near a latitude/longitude.
+        """Work out the city and country for a latitude/longitude.
 
         Wire name ``places.reverseGeocode``; session optional; scopes: none; confidence low.
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No official method page was found; optional lets both kinds of call through and the server
+        decides.
 
-        Probably a list of Place objects; Result shape unconfirmed: typed as a JSON object; the real
-        reply may differ. Parameter types are guessed from their names (type_source: inferred);
-        verify before relying on them.
+        No official method page was found; the docs repository says it tries to find the city and
+        country for the coordinates but not how the reply looks (the example is illustrative only).
 
         Args:
-            lat: The lat parameter (meaning not documented yet). (Type inferred, not confirmed.)
-            lng: The lng parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            lat: Latitude, in degrees.
+            lng: Longitude, in degrees.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -90,17 +90,18 @@ class PlacesMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Check a place description before using it (e.g. in a post).
+        """Check a place description before creating the place.
 
         Wire name ``places.validate``; session optional; scopes: none; confidence low.
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No official method page was found; optional lets both kinds of call through and the server
+        decides.
 
-        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
-        are guessed from their names (type_source: inferred); verify before relying on them.
+        No official method page was found; the docs repository names the one parameter but not the
+        reply or the fields a place has.
 
         Args:
-            place: The place parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            place: The place to check, as a JSON-encoded object.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 

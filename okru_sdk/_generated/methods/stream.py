@@ -26,13 +26,13 @@ _SPEC_DELETE = MethodSpec[dict[str, Any]](
     params=(
         Param("delete_id", "string"),
         Param("banner_id", "string"),
-        Param("banner_opt", "string"),
+        Param("banner_opt", "json"),
         Param("delete_ref_id", "string"),
     ),
 )
-_SPEC_IS_SUBSCRIBED = MethodSpec[bool](
+_SPEC_IS_SUBSCRIBED = MethodSpec[dict[str, Any]](
     "stream.isSubscribed",
-    bool,
+    dict[str, Any],
     mode=SessionMode.OPTIONAL,
     retry_safe=True,
     params=(
@@ -83,30 +83,29 @@ class StreamMethods:
         *,
         delete_id: str | NotGiven = NOT_GIVEN,
         banner_id: str | NotGiven = NOT_GIVEN,
-        banner_opt: str | NotGiven = NOT_GIVEN,
+        banner_opt: Mapping[str, Any] | NotGiven = NOT_GIVEN,
         delete_ref_id: str | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Remove an item from the user's feed.
+        """Remove an item (or an advertiser's banners) from the user's feed.
 
         Wire name ``stream.delete``; session optional; scopes: none; confidence low; not retried
         after a failure (not retry-safe).
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No official page found; optional lets both kinds of call through and the server decides.
 
-        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
-        are guessed from their names (type_source: inferred); verify before relying on them.
+        Result shape not documented: typed as a JSON object (result_source unknown).
 
         Args:
-            delete_id: The delete_id parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
-            banner_id: The banner_id parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
-            banner_opt: The banner_opt parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
-            delete_ref_id: The delete_ref_id parameter (meaning not documented yet). (Type inferred,
-                not confirmed.)
+            delete_id: delete_id of a feed item (from the feed's items); only items of the user's
+                own feed have one. (Type inferred, not confirmed.)
+            banner_id: Banner to hide; that advertiser's banners are then hidden from the user for a
+                year. (Type inferred, not confirmed.)
+            banner_opt: Extra banner options passed on unchanged to the ad system; ignored without
+                banner_id.
+            delete_ref_id: A reference id of the item to delete (meaning not documented). (Type
+                inferred, not confirmed.)
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -130,20 +129,19 @@ class StreamMethods:
         gid: str | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
-    ) -> bool:
-        """Check whether the user follows a user's or a group's feed.
+    ) -> dict[str, Any]:
+        """Check whether the user follows a user's or a group's events in the feed.
 
         Wire name ``stream.isSubscribed``; session optional; scopes: none; confidence low.
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No official page found; optional lets both kinds of call through and the server decides.
 
-        Exactly one of fid/gid. Pass exactly one of fid and gid. Parameter types are guessed from
-        their names (type_source: inferred); verify before relying on them.
+        Give exactly one of fid and gid. Earlier research assumed a bare boolean reply; nothing
+        confirms it. Result shape not documented: typed as a JSON object (result_source unknown).
 
         Args:
-            fid: Whose data to read (a user id); defaults to the current user. (Type inferred, not
-                confirmed.)
-            gid: Group id. (Type inferred, not confirmed.)
+            fid: User whose events to check.
+            gid: Group whose events to check.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -167,22 +165,21 @@ class StreamMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Report a feed item as spam (and hide it).
+        """Report a feed item as spam and remove it from the user's feed.
 
         Wire name ``stream.markAsSpam``; session optional; scopes: none; confidence low; not retried
         after a failure (not retry-safe).
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No official page found; optional lets both kinds of call through and the server decides.
 
-        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
-        are guessed from their names (type_source: inferred); verify before relying on them.
+        Result shape not documented: typed as a JSON object (result_source unknown).
 
         Args:
-            mark_as_spam_id: The mark_as_spam_id parameter (meaning not documented yet). (Type
+            mark_as_spam_id: mark_as_spam_id of a feed item (from the feed's items; not every item
+                has one). (Type inferred, not confirmed.)
+            delete_id: delete_id of the item, to remove it too; give it when the item has one. (Type
                 inferred, not confirmed.)
-            delete_id: The delete_id parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
-            complaint_type: The complaint_type parameter (meaning not documented yet). (Type
+            complaint_type: Reason of the complaint (a ComplaintType; values not documented). (Type
                 inferred, not confirmed.)
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
@@ -213,23 +210,23 @@ class StreamMethods:
     ) -> str:
         """Deprecated: OK.ru has deprecated this method; avoid it in new code.
 
-        Publish a feed item (legacy; removed from the docs).
+        Legacy: publish a feed item (use mediatopic.post).
 
         Wire name ``stream.publish``; session optional; scopes: none; confidence low; not retried
         after a failure (not retry-safe).
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No official page found; optional lets both kinds of call through and the server decides.
 
-        Deprecated: dropped from the official docs; use mediatopic.post. Answers the new post id.
+        Dropped from the official docs; use mediatopic.post. The legacy docs say it answers the new
+        item id.
 
         Args:
-            uid: Act on behalf of this user id when the call is made without a session.
-            target_id: The target_id parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
-            message: The message parameter (meaning not documented yet). At most 100 characters.
-            attachment: The attachment parameter (meaning not documented yet).
-            action_links: [{text, href}].
-            resig: Signature returned by user confirmation dialog.
+            uid: Act for this user id when the call is made without a session.
+            target_id: Where to publish (meaning not documented). (Type inferred, not confirmed.)
+            message: Text of the item, at most 100 characters. At most 100 characters.
+            attachment: Media of the item, as JSON.
+            action_links: Links under the item, as a JSON list of {text, href}.
+            resig: Signature returned by the user confirmation dialog.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 

@@ -48,14 +48,15 @@ class UrlMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> UrlGetInfoResult:
-        """Resolve an ok.ru URL to object id and type.
+        """Resolve an ok.ru link to the id and kind of the object it points to.
 
         Wire name ``url.getInfo``; session optional; scopes: VALUABLE_ACCESS; confidence high.
 
-        Docs: optional, but external (non-portal) apps must pass a session.
+        The page: optional, but required for external applications.
 
         Args:
-            url: Profile/app/group link, short or id form.
+            url: Link to a profile, app or group, in short-name or id form (e.g.
+                https://ok.ru/group/53038939046008).
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 

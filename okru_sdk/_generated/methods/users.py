@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ..models.users_get_additional_info_result import UsersGetAdditionalInfoResult
     from ..models.users_get_calls_left_item import UsersGetCallsLeftItem
     from ..models.users_get_settings_result import UsersGetSettingsResult
+    from ..models.users_update_mask_result import UsersUpdateMaskResult
 
 __all__ = ["UsersMethods", "UserField"]
 
@@ -129,9 +130,9 @@ UserField = Literal[
 _SPEC_DELETE_GUESTS = MethodSpec[dict[str, Any]](
     "users.deleteGuests",
     dict[str, Any],
-    mode=SessionMode.OPTIONAL,
+    mode=SessionMode.REQUIRED,
     retry_safe=False,
-    params=(Param("uids", "list", item="string"),),
+    params=(Param("uids", "list", item="string", required=True),),
 )
 # The models load on the first call of the method, not with the group.
 _SPEC_GET_ADDITIONAL_INFO: MethodSpec[UsersGetAdditionalInfoResult] = MethodSpec(
@@ -167,7 +168,7 @@ _SPEC_GET_CURRENT_USER: MethodSpec[User] = MethodSpec(
 _SPEC_GET_GAMES = MethodSpec[dict[str, Any]](
     "users.getGames",
     dict[str, Any],
-    mode=SessionMode.OPTIONAL,
+    mode=SessionMode.REQUIRED,
     retry_safe=True,
     params=(),
 )
@@ -186,7 +187,7 @@ _SPEC_GET_GUESTS = MethodSpec[dict[str, Any]](
 _SPEC_GET_HOLIDAYS = MethodSpec[dict[str, Any]](
     "users.getHolidays",
     dict[str, Any],
-    mode=SessionMode.OPTIONAL,
+    mode=SessionMode.REQUIRED,
     retry_safe=True,
     params=(Param("uid", "string"),),
 )
@@ -205,11 +206,11 @@ _SPEC_GET_INFO: MethodSpec[list[User]] = MethodSpec(
 _SPEC_GET_INFO_BY = MethodSpec[dict[str, Any]](
     "users.getInfoBy",
     dict[str, Any],
-    mode=SessionMode.OPTIONAL,
+    mode=SessionMode.REQUIRED,
     retry_safe=True,
     params=(
-        Param("uid", "string"),
-        Param("fields", "list", item="string"),
+        Param("uid", "string", required=True),
+        Param("fields", "list", item="string", required=True),
         Param("register_as_guest", "boolean"),
     ),
 )
@@ -270,13 +271,13 @@ _SPEC_REMOVE_APP_PERMISSIONS = MethodSpec[bool](
     retry_safe=False,
     params=(
         Param("uid", "string"),
-        Param("ext_perm", "string", required=True),
+        Param("ext_perm", "list", item="string", required=True),
     ),
 )
 _SPEC_SET_SETTINGS = MethodSpec[dict[str, Any]](
     "users.setSettings",
     dict[str, Any],
-    mode=SessionMode.OPTIONAL,
+    mode=SessionMode.REQUIRED,
     retry_safe=False,
     params=(
         Param("smsNotifAdd", "list", item="string"),
@@ -288,7 +289,7 @@ _SPEC_SET_SETTINGS = MethodSpec[dict[str, Any]](
 _SPEC_SET_STATUS = MethodSpec[bool](
     "users.setStatus",
     bool,
-    mode=SessionMode.OPTIONAL,
+    mode=SessionMode.REQUIRED,
     retry_safe=False,
     params=(
         Param("status", "string"),
@@ -296,9 +297,10 @@ _SPEC_SET_STATUS = MethodSpec[bool](
         Param("uid", "string"),
     ),
 )
-_SPEC_UPDATE_MASK = MethodSpec[int](
+# The models load on the first call of the method, not with the group.
+_SPEC_UPDATE_MASK: MethodSpec[UsersUpdateMaskResult] = MethodSpec(
     "users.updateMask",
-    int,
+    result_factory=lambda: load_model("users_update_mask_result", "UsersUpdateMaskResult"),
     mode=SessionMode.OPTIONAL,
     retry_safe=False,
     params=(
@@ -310,10 +312,10 @@ _SPEC_UPDATE_MASK = MethodSpec[int](
 _SPEC_UPDATE_MASKS = MethodSpec[dict[str, Any]](
     "users.updateMasks",
     dict[str, Any],
-    mode=SessionMode.OPTIONAL,
+    mode=SessionMode.PROHIBITED,
     retry_safe=False,
     params=(
-        Param("uids", "list", item="string"),
+        Param("uids", "list", item="string", required=True, max_items=100),
         Param("mask", "int"),
         Param("orUpdate", "boolean"),
     ),
@@ -321,10 +323,10 @@ _SPEC_UPDATE_MASKS = MethodSpec[dict[str, Any]](
 _SPEC_UPDATE_MASKS_V2 = MethodSpec[dict[str, Any]](
     "users.updateMasksV2",
     dict[str, Any],
-    mode=SessionMode.OPTIONAL,
+    mode=SessionMode.PROHIBITED,
     retry_safe=False,
     params=(
-        Param("uids", "list", item="string"),
+        Param("uids", "list", item="string", required=True, max_items=100),
         Param("or_mask", "int"),
         Param("and_mask", "int"),
     ),
@@ -345,22 +347,20 @@ class UsersMethods:
     async def delete_guests(
         self,
         *,
-        uids: Sequence[str] | NotGiven = NOT_GIVEN,
+        uids: Sequence[str],
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Remove users from the current user's guest list.
 
-        Wire name ``users.deleteGuests``; session optional; scopes: none; confidence low; not
-        retried after a failure (not retry-safe).
+        Wire name ``users.deleteGuests``; session required; scopes: VALUABLE_ACCESS; confidence low;
+        not retried after a failure (not retry-safe).
 
-        Not confirmed by the sources; optional lets both kinds of call through.
-
-        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
-        are guessed from their names (type_source: inferred); verify before relying on them.
+        No method page was found; session and scope from the PHP client that copies the page. The
+        result shape is not documented.
 
         Args:
-            uids: User ids. (Type inferred, not confirmed.)
+            uids: Ids of the users to remove from the guest list, comma-joined on the wire.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -386,12 +386,12 @@ class UsersMethods:
         Wire name ``users.getAdditionalInfo``; session optional; scopes: VALUABLE_ACCESS; confidence
         high.
 
-        Docs: optional, but external (non-portal) apps must pass a session.
+        Page: optional, but external (non-portal) apps must pass a session.
 
-        Stats may lag up to one day.
+        Stats may lag up to one day behind what the user did.
 
         Args:
-            uids: User ids. At most 100 items.
+            uids: Ids of the users to describe, comma-joined on the wire. At most 100 items.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -413,15 +413,16 @@ class UsersMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> list[UsersGetCallsLeftItem]:
-        """Check remaining call quota of methods for a user.
+        """Check how many calls of given methods the app has left for a user.
 
         Wire name ``users.getCallsLeft``; session optional; scopes: none; confidence high.
 
-        Docs: optional, but external (non-portal) apps must pass a session.
+        Page: optional, but external (non-portal) apps must pass a session.
 
         Args:
-            uid: Act on behalf of this user id when the call is made without a session.
-            methods: The methods parameter (meaning not documented yet).
+            uid: The user to check (a user id); needed when the call is made without a session.
+            methods: Names of the methods to check, comma-joined on the wire;
+                notifications.sendFromUser stands for the JS SDK's showNotification.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -443,12 +444,12 @@ class UsersMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> User:
-        """Get info about the user of the current session/access token.
+        """Get info about the user of the current session or access token.
 
         Wire name ``users.getCurrentUser``; session required; scopes: none; confidence medium.
 
-        No scopes needed (Android SDK OkScope doc). Apps often request
-        fields=uid,name,email,pic50x50. Official page not reachable; param list from docs repo.
+        No method page was found. No scopes needed (Android SDK OkScope doc). Apps often ask for
+        fields=uid,name,email,pic50x50.
 
         Args:
             fields: Fields to return, comma-joined on the wire (lower-case names work). Known
@@ -472,13 +473,12 @@ class UsersMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """List the games the user plays.
+        """List the apps the user has installed.
 
-        Wire name ``users.getGames``; session optional; scopes: none; confidence low.
+        Wire name ``users.getGames``; session required; scopes: VALUABLE_ACCESS; confidence low.
 
-        Not confirmed by the sources; optional lets both kinds of call through.
-
-        Result shape unconfirmed: typed as a JSON object; the real reply may differ.
+        No method page was found; session and scope from the PHP client that copies the page. The
+        result shape is not documented.
 
         Args:
             timeout: Seconds for this call instead of the session's timeout.
@@ -496,7 +496,7 @@ class UsersMethods:
         self,
         *,
         paging_anchor: str | NotGiven = NOT_GIVEN,
-        paging_direction: str | NotGiven = NOT_GIVEN,
+        paging_direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         detect_total_count: bool | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
@@ -504,18 +504,18 @@ class UsersMethods:
     ) -> dict[str, Any]:
         """List the user's recent profile guests (legacy paging).
 
-        Wire name ``users.getGuests``; session required; scopes: none; confidence low.
+        Wire name ``users.getGuests``; session required; scopes: VALUABLE_ACCESS; confidence low.
 
-        Guest list plus paging anchor; Result shape unconfirmed: typed as a JSON object; the real
-        reply may differ.
+        No method page was found; scope and parameter types from the PHP client that copies the
+        page. The reply holds the guest list and a paging anchor; its exact shape is not documented.
 
         Args:
-            paging_anchor: Opaque paging anchor from the previous page's reply (legacy paging). Wire
-                name ``pagingAnchor``.
-            paging_direction: Paging direction relative to the anchor (legacy paging). Wire name
-                ``pagingDirection``. Known values: FORWARD, BACKWARD, AROUND.
-            count: How many items to return (at most 20). Server default: ``10``.
-            detect_total_count: Also return the total number of items. Wire name
+            paging_anchor: Opaque paging anchor from the previous page's reply. Wire name
+                ``pagingAnchor``.
+            paging_direction: Which way to page from the anchor. Wire name ``pagingDirection``.
+                Known values: FORWARD, BACKWARD, AROUND.
+            count: How many guests to return (at most 20). Server default: ``10``.
+            detect_total_count: Also return the total number of guests. Wire name
                 ``detectTotalCount``. Server default: ``false``.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
@@ -542,16 +542,14 @@ class UsersMethods:
     ) -> dict[str, Any]:
         """List the holidays a user marked in the profile.
 
-        Wire name ``users.getHolidays``; session optional; scopes: none; confidence low.
+        Wire name ``users.getHolidays``; session required; scopes: VALUABLE_ACCESS; confidence low.
 
-        Not confirmed by the sources; optional lets both kinds of call through.
-
-        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
-        are guessed from their names (type_source: inferred); verify before relying on them.
+        No method page was found; session and scope from the PHP client that copies the page; the
+        result shape is not documented. The docs repository also mentions users.getFriendsHolidays
+        and users.getPortalHolidays, which have no stored pages.
 
         Args:
-            uid: Act on behalf of this user id when the call is made without a session. (Type
-                inferred, not confirmed.)
+            uid: Whose holidays to list (a user id); the current user when left out.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -574,18 +572,21 @@ class UsersMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> list[User]:
-        """Get info about up to 100 users.
+        """Get profile info about up to 100 users.
 
         Wire name ``users.getInfo``; session optional; scopes: VALUABLE_ACCESS; confidence high.
 
-        Docs: optional, but external (non-portal) apps must pass a session.
+        Page: optional (an older copy adds that external apps must pass a session).
+
+        The newer page copy wraps the list as {"users":[...]}; the older copy and client code read a
+        bare list, which the catalogue keeps.
 
         Args:
-            uids: User ids. At most 100 items.
+            uids: Ids of the users to describe, comma-joined on the wire. At most 100 items.
             fields: Fields to return, comma-joined on the wire (lower-case names work). Known
                 values: the fields of ``User`` (``UserField``).
-            empty_pictures: True: no default OK placeholder images when user has no photo. Wire name
-                ``emptyPictures``. Server default: ``false``.
+            empty_pictures: True: leave picture fields out instead of OK.ru's placeholder images
+                when a user has no photo. Wire name ``emptyPictures``. Server default: ``false``.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -604,28 +605,25 @@ class UsersMethods:
     async def get_info_by(
         self,
         *,
-        uid: str | NotGiven = NOT_GIVEN,
-        fields: Sequence[str] | NotGiven = NOT_GIVEN,
+        uid: str,
+        fields: Sequence[UserField | str],
         register_as_guest: bool | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Get a user's info by id, optionally registering the caller as a guest.
+        """Get a user's info as seen by the caller, optionally counting the call as a profile visit.
 
-        Wire name ``users.getInfoBy``; session optional; scopes: none; confidence low.
+        Wire name ``users.getInfoBy``; session required; scopes: VALUABLE_ACCESS; confidence low.
 
-        Not confirmed by the sources; optional lets both kinds of call through.
-
-        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
-        are guessed from their names (type_source: inferred); verify before relying on them.
+        No method page was found; session, scope, required flags and types from the PHP client that
+        copies the page. The result shape is not documented.
 
         Args:
-            uid: Act on behalf of this user id when the call is made without a session. (Type
-                inferred, not confirmed.)
-            fields: Fields to return, comma-joined on the wire (lower-case names work). (Type
-                inferred, not confirmed.)
-            register_as_guest: The register_as_guest parameter (meaning not documented yet). (Type
-                inferred, not confirmed.)
+            uid: Id of the user to describe.
+            fields: Fields to return, comma-joined on the wire. Known values: the fields of ``User``
+                (``UserField``).
+            register_as_guest: Record the call as a visit to the user's profile (the caller shows up
+                among the guests). Server default: ``true``.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -649,22 +647,22 @@ class UsersMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> InvitableFriendsResult:
-        """Warning: first-party only. OK.ru allows this method for its own and whitelisted apps;
-        other apps get an error.
+        """Warning: whitelisted. OK.ru allows this method only for its own apps and apps on its
+        white list; other apps get an error. OK.ru's pages say to ask for access at
+        api-support@ok.ru (or through your OK.ru contact), naming the application ids.
 
-        List friends the game may invite, with preselect hints.
+        List friends the game may invite, with a hint whether the game may preselect them.
 
         Wire name ``users.getInvitableFriends``; session required; scopes: VALUABLE_ACCESS;
         confidence high.
 
-        Whitelisted; ask api-support@ok.ru. First-party only: whitelisted; write to
-        api-support@ok.ru to have it opened for a game.
+        Whitelisted (closed by default); OK.ru opens it for a game on request to api-support@ok.ru.
 
         Args:
-            suggest_only: Only friends who already play the game (for suggest-style mechanics). Wire
-                name ``suggestOnly``. (Type inferred, not confirmed.)
-            app_id: The app_id parameter (meaning not given on the page). (Type inferred, not
-                confirmed.)
+            suggest_only: True: only friends who already play the game (for suggest-style
+                mechanics). Wire name ``suggestOnly``.
+            app_id: An app id. The page lists the parameter without a type or description, so its
+                exact use is not documented.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -689,6 +687,8 @@ class UsersMethods:
 
         Wire name ``users.getLoggedInUser``; session required; scopes: none; confidence medium.
 
+        No method page was found.
+
         Args:
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
@@ -708,18 +708,19 @@ class UsersMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Get the mobile operator of the user's phone.
+        """Check whether the user has a linked phone number and, if so, get its mobile operator.
 
-        Wire name ``users.getMobileOperator``; session optional; scopes: none; confidence low.
+        Wire name ``users.getMobileOperator``; session optional; scopes: VALUABLE_ACCESS; confidence
+        low.
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        Optional, but external (non-portal) apps must pass a session (the page's wording, as a
+        public PHP client copies it).
 
-        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
-        are guessed from their names (type_source: inferred); verify before relying on them.
+        No method page was found; session and scope from the PHP client that copies the page. The
+        result shape is not documented.
 
         Args:
-            uid: Act on behalf of this user id when the call is made without a session. (Type
-                inferred, not confirmed.)
+            uid: The user to check (a user id); needed when the call is made without a session.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -742,13 +743,18 @@ class UsersMethods:
     ) -> UsersGetSettingsResult:
         """Get the user's SMS-notification settings.
 
-        Wire name ``users.getSettings``; session optional; scopes: none; confidence medium.
+        Wire name ``users.getSettings``; session optional; scopes: VALUABLE_ACCESS; confidence
+        medium.
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        Optional, but external (non-portal) apps must pass a session (the page's wording, as a
+        public PHP client copies it).
+
+        No method page was found; session and scope from the PHP client that copies the page, result
+        fields from the docs repository's table.
 
         Args:
-            uid: Act on behalf of this user id when the call is made without a session. (Type
-                inferred, not confirmed.)
+            uid: The user whose settings to get (a user id); needed when the call is made without a
+                session.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -765,18 +771,35 @@ class UsersMethods:
     async def has_app_permission(
         self,
         *,
-        ext_perm: str,
+        ext_perm: Literal[
+            "VALUABLE_ACCESS",
+            "LONG_ACCESS_TOKEN",
+            "PHOTO_CONTENT",
+            "GROUP_CONTENT",
+            "VIDEO_CONTENT",
+            "APP_INVITE",
+            "GET_EMAIL",
+            "SET_STATUS",
+        ]
+        | str,
         uid: str | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> bool:
-        """Check whether the app has a given permission (scope) for the user.
+        """Check whether the user granted the app a given permission (scope).
 
         Wire name ``users.hasAppPermission``; session optional; scopes: none; confidence medium.
 
+        Optional, but external (non-portal) apps must pass a session (the page's wording, as a
+        public PHP client copies it).
+
+        No method page was found.
+
         Args:
-            uid: Act on behalf of this user id when the call is made without a session.
-            ext_perm: The ext_perm parameter (meaning not documented yet).
+            uid: The user to check (a user id); needed when the call is made without a session.
+            ext_perm: Name of the permission to check, e.g. PHOTO_CONTENT. Known values:
+                VALUABLE_ACCESS, LONG_ACCESS_TOKEN, PHOTO_CONTENT, GROUP_CONTENT, VIDEO_CONTENT,
+                APP_INVITE, GET_EMAIL, SET_STATUS.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -802,8 +825,13 @@ class UsersMethods:
 
         Wire name ``users.isAppUser``; session optional; scopes: none; confidence medium.
 
+        Optional, but external (non-portal) apps must pass a session (the page's wording, as a
+        public PHP client copies it).
+
+        No method page was found.
+
         Args:
-            uid: Act on behalf of this user id when the call is made without a session.
+            uid: The user to check (a user id); needed when the call is made without a session.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -820,19 +848,38 @@ class UsersMethods:
     async def remove_app_permissions(
         self,
         *,
-        ext_perm: str,
+        ext_perm: Sequence[
+            Literal[
+                "VALUABLE_ACCESS",
+                "LONG_ACCESS_TOKEN",
+                "PHOTO_CONTENT",
+                "GROUP_CONTENT",
+                "VIDEO_CONTENT",
+                "APP_INVITE",
+                "GET_EMAIL",
+                "SET_STATUS",
+            ]
+            | str
+        ],
         uid: str | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> bool:
-        """Revoke an extended permission the user granted to the app.
+        """Revoke permissions the user granted to the app.
 
         Wire name ``users.removeAppPermissions``; session optional; scopes: none; confidence low;
         not retried after a failure (not retry-safe).
 
+        Optional, but external (non-portal) apps must pass a session (the page's wording, as a
+        public PHP client copies it).
+
+        No method page was found.
+
         Args:
-            uid: Act on behalf of this user id when the call is made without a session.
-            ext_perm: The ext_perm parameter (meaning not documented yet).
+            uid: The user (a user id); needed when the call is made without a session.
+            ext_perm: Permissions to revoke, comma-joined on the wire. Known values:
+                VALUABLE_ACCESS, LONG_ACCESS_TOKEN, PHOTO_CONTENT, GROUP_CONTENT, VIDEO_CONTENT,
+                APP_INVITE, GET_EMAIL, SET_STATUS.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -859,23 +906,27 @@ class UsersMethods:
     ) -> dict[str, Any]:
         """Change the user's SMS-notification settings.
 
-        Wire name ``users.setSettings``; session optional; scopes: none; confidence low; not retried
-        after a failure (not retry-safe).
+        Wire name ``users.setSettings``; session required; scopes: VALUABLE_ACCESS; confidence low;
+        not retried after a failure (not retry-safe).
 
-        Not confirmed by the sources; optional lets both kinds of call through.
-
-        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
-        are guessed from their names (type_source: inferred); verify before relying on them.
+        No method page was found; session and scope from the PHP client that copies the page. The
+        result shape is not documented.
 
         Args:
-            sms_notif_add: The smsNotifAdd parameter (meaning not documented yet). Wire name
-                ``smsNotifAdd``. (Type inferred, not confirmed.)
-            sms_notif_remove: The smsNotifRemove parameter (meaning not documented yet). Wire name
-                ``smsNotifRemove``. (Type inferred, not confirmed.)
-            sms_notif_start_time: HH:MM. Wire name ``smsNotifStartTime``. (Type inferred, not
-                confirmed.)
-            sms_notif_end_time: HH:MM. Wire name ``smsNotifEndTime``. (Type inferred, not
-                confirmed.)
+            sms_notif_add: Event types to start sending SMS notifications for. Wire name
+                ``smsNotifAdd``. Known values: NewMarks, NewPresents, NewMessages,
+                NewAltGroupInvitations, AltGroupJoiningAccepted, AltGroupModeratorInvitations,
+                NewPhotoPins, NewForumMessages, NewPhotoComments, NewFriendConfirmations,
+                NewStatusComments, AppInvitations, FriendRecommendations, FriendBirthdays.
+            sms_notif_remove: Event types to stop sending SMS notifications for. Wire name
+                ``smsNotifRemove``. Known values: NewMarks, NewPresents, NewMessages,
+                NewAltGroupInvitations, AltGroupJoiningAccepted, AltGroupModeratorInvitations,
+                NewPhotoPins, NewForumMessages, NewPhotoComments, NewFriendConfirmations,
+                NewStatusComments, AppInvitations, FriendRecommendations, FriendBirthdays.
+            sms_notif_start_time: Start of the daily window for SMS notifications, HH:MM. Wire name
+                ``smsNotifStartTime``.
+            sms_notif_end_time: End of the daily window for SMS notifications, HH:MM. Wire name
+                ``smsNotifEndTime``.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -905,17 +956,15 @@ class UsersMethods:
 
         Set or clear the user's status text (obsolete).
 
-        Wire name ``users.setStatus``; session optional; scopes: none; confidence low; not retried
-        after a failure (not retry-safe).
+        Wire name ``users.setStatus``; session required; scopes: SET_STATUS; confidence low; not
+        retried after a failure (not retry-safe).
 
-        Not confirmed by the sources; optional lets both kinds of call through.
-
-        Docs say the method is obsolete and no longer works. The docs say this method no longer
-        works; use mediatopic.post with type USER_STATUS.
+        The docs repository says this method is obsolete and no longer works; post a mediatopic of
+        type USER_STATUS (mediatopic.post) instead.
 
         Args:
-            status: Empty resets status.
-            location: JSON geo location.
+            status: Status text; leave out to clear the status.
+            location: Geolocation to attach, as a JSON object.
             uid: Act on behalf of this user id when the call is made without a session.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
@@ -940,19 +989,22 @@ class UsersMethods:
         or_update: bool | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
-    ) -> int:
-        """Apply OR/AND to a user's 32-bit app-specific mask.
+    ) -> UsersUpdateMaskResult:
+        """Apply OR/AND to a user's 32-bit app-specific mask, or read it.
 
-        Wire name ``users.updateMask``; session optional; scopes: none; confidence medium; not
-        retried after a failure (not retry-safe).
+        Wire name ``users.updateMask``; session optional; scopes: none; confidence high; not retried
+        after a failure (not retry-safe).
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        Page: optional (an older copy adds that external apps must pass a session).
+
+        The mask is 32 bits per user that only the app can change; notifications.sendMass can filter
+        on it.
 
         Args:
-            uid: Act on behalf of this user id when the call is made without a session. (Type
-                inferred, not confirmed.)
-            mask: 32-bit. (Type inferred, not confirmed.)
-            or_update: True=OR, false=AND. Wire name ``orUpdate``. (Type inferred, not confirmed.)
+            uid: The user whose mask to change or read (a user id).
+            mask: Decimal value 0..4294967295 to combine with the mask; leave out to just read the
+                mask.
+            or_update: True: OR the value into the mask; false: AND it. Wire name ``orUpdate``.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -971,30 +1023,28 @@ class UsersMethods:
     async def update_masks(
         self,
         *,
-        uids: Sequence[str] | NotGiven = NOT_GIVEN,
+        uids: Sequence[str],
         mask: int | NotGiven = NOT_GIVEN,
         or_update: bool | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Deprecated: OK.ru has deprecated this method; avoid it in new code.
+        """Deprecated: OK.ru has deprecated this method; avoid it in new code; use
+        ``users.updateMasksV2`` instead.
 
-        Set app-defined bit masks on users (for notification filters).
+        Apply OR/AND to the app-specific masks of up to 100 users, or read them.
 
-        Wire name ``users.updateMasks``; session optional; scopes: none; confidence low; not retried
-        after a failure (not retry-safe).
+        Wire name ``users.updateMasks``; session prohibited; scopes: none; confidence high; not
+        retried after a failure (not retry-safe).
 
-        Not confirmed by the sources; optional lets both kinds of call through.
-
-        Answers the resulting masks (decimal); Result shape unconfirmed: typed as a JSON object; the
-        real reply may differ. Parameter types are guessed from their names (type_source: inferred);
-        verify before relying on them.
+        Works also for users who removed the app. The stored pages end before the result block, so
+        its shape is not confirmed.
 
         Args:
-            uids: User ids. (Type inferred, not confirmed.)
-            mask: The mask parameter (meaning not documented yet). (Type inferred, not confirmed.)
-            or_update: The orUpdate parameter (meaning not documented yet). Wire name ``orUpdate``.
-                (Type inferred, not confirmed.)
+            uids: Ids of the users, comma-joined on the wire. At most 100 items.
+            mask: Decimal value 0..4294967295 to combine with each mask; leave out to just read the
+                masks.
+            or_update: True: OR the value into each mask; false: AND it. Wire name ``orUpdate``.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -1013,29 +1063,25 @@ class UsersMethods:
     async def update_masks_v2(
         self,
         *,
-        uids: Sequence[str] | NotGiven = NOT_GIVEN,
+        uids: Sequence[str],
         or_mask: int | NotGiven = NOT_GIVEN,
         and_mask: int | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Update users' bit masks with OR and AND masks.
+        """Update the app-specific masks of up to 100 users with an OR mask and an AND mask, or read
+        them.
 
-        Wire name ``users.updateMasksV2``; session optional; scopes: none; confidence low; not
+        Wire name ``users.updateMasksV2``; session prohibited; scopes: none; confidence high; not
         retried after a failure (not retry-safe).
 
-        Not confirmed by the sources; optional lets both kinds of call through.
-
-        Works for users who removed the app too; answers the resulting masks. Result shape
-        unconfirmed: typed as a JSON object; the real reply may differ. Parameter types are guessed
-        from their names (type_source: inferred); verify before relying on them.
+        Leave both masks out to read the current masks. Works also for users who removed the app.
+        The stored pages end before the result block, so its shape is not confirmed.
 
         Args:
-            uids: User ids. (Type inferred, not confirmed.)
-            or_mask: The or_mask parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
-            and_mask: The and_mask parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
+            uids: Ids of the users, comma-joined on the wire. At most 100 items.
+            or_mask: Bits to OR into each mask.
+            and_mask: Value to AND with each mask.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 

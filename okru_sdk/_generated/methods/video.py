@@ -49,7 +49,7 @@ _SPEC_GET_UPLOAD_URL: MethodSpec[VideoUploadUrl] = MethodSpec(
         Param("uid", "string"),
         Param("gid", "string"),
         Param("file_name", "string"),
-        Param("attachment_type", "string", enum=("VIDEO", "AUDIO_RECORDING")),
+        Param("attachment_type", "string", enum=("MOVIE", "VIDEO", "AUDIO_RECORDING")),
         Param("file_size", "int"),
         Param("lat", "float"),
         Param("lng", "float"),
@@ -82,9 +82,10 @@ _SPEC_UPDATE = MethodSpec[None](
         Param("title", "string"),
         Param("description", "string"),
         Param("tags", "list", item="string"),
-        Param("privacy", "string", enum=("PUBLIC", "FRIENDS")),
+        Param("privacy", "string"),
         Param("cover_photo_id", "string"),
         Param("cover_photo_upload_token", "string"),
+        Param("best_thumbnail_index", "int"),
         Param("publish", "boolean"),
         Param("game", "string"),
         Param("donate", "boolean"),
@@ -121,15 +122,20 @@ class VideoMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> None:
-        """Delete a user's video.
+        """Delete one of the user's videos.
 
-        Wire name ``video.delete``; session optional; scopes: none; confidence medium; not retried
-        after a failure (not retry-safe).
+        Wire name ``video.delete``; session optional; scopes: VIDEO_CONTENT; confidence medium; not
+        retried after a failure (not retry-safe).
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No official method page was found; optional lets both kinds of call through and the server
+        decides.
+
+        No official method page was found; the docs repository gives the parameter and says a
+        successful call answers with an empty reply. VIDEO_CONTENT is assumed from the video upload
+        flow.
 
         Args:
-            vid: The vid parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            vid: Id of the uploaded video to delete.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -151,17 +157,18 @@ class VideoMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> VideoGetResult:
-        """Get videos by id; poll it to watch upload processing.
+        """Get videos by id; poll it to watch an upload being processed.
 
         Wire name ``video.get``; session optional; scopes: VIDEO_CONTENT; confidence low.
 
         Not confirmed by the sources; optional lets both kinds of call through.
 
-        Scope assumed like video.getUploadUrl.
+        Neither the site nor the docs repository has this method; it is known from client code only.
+        VIDEO_CONTENT is assumed like video.getUploadUrl.
 
         Args:
-            vids: The vids parameter (meaning not documented yet).
-            fields: Fields to return, comma-joined on the wire (lower-case names work).
+            vids: Ids of the videos, comma-joined on the wire.
+            fields: Video fields to return (e.g. video.*), comma-joined on the wire.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -180,7 +187,7 @@ class VideoMethods:
         uid: str | NotGiven = NOT_GIVEN,
         gid: str | NotGiven = NOT_GIVEN,
         file_name: str | NotGiven = NOT_GIVEN,
-        attachment_type: Literal["VIDEO", "AUDIO_RECORDING"] | NotGiven = NOT_GIVEN,
+        attachment_type: Literal["MOVIE", "VIDEO", "AUDIO_RECORDING"] | NotGiven = NOT_GIVEN,
         file_size: int | NotGiven = NOT_GIVEN,
         lat: float | NotGiven = NOT_GIVEN,
         lng: float | NotGiven = NOT_GIVEN,
@@ -189,25 +196,32 @@ class VideoMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> VideoUploadUrl:
-        """Start video upload: get video id and upload URL.
+        """Start a video upload: get the new video's id and the URL to upload the file to.
 
         Wire name ``video.getUploadUrl``; session optional; scopes: VIDEO_CONTENT; confidence
         medium.
 
-        Docs: optional, but external (non-portal) apps must pass a session.
+        No method page was found; the docs repo's uid is for calls made without a session key, so
+        such calls exist; the upload example asks for a user's access_token or session_key.
+
+        No official method page was found; the parameters come from the docs repository. Errors it
+        lists - PARAM : FileToSmall, PARAM : FileToLarge, PARAM : BadFormat, PARAM : DvdMenu (a DVD
+        menu file). The reply field names come from client code; the upload example only says it
+        holds a video id and a URL.
 
         Args:
-            uid: Act on behalf of this user id when the call is made without a session. (Type
-                inferred, not confirmed.)
-            gid: Group id. (Type inferred, not confirmed.)
-            file_name: The file_name parameter (meaning not documented yet).
-            attachment_type: The attachment_type parameter (meaning not documented yet).
-            file_size: Bytes; 16KB..1GB else PARAM errors.
-            lat: The lat parameter (meaning not documented yet). (Type inferred, not confirmed.)
-            lng: The lng parameter (meaning not documented yet). (Type inferred, not confirmed.)
-            cid: Channel id. (Type inferred, not confirmed.)
-            post_form: The post_form parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
+            uid: User whose video is uploaded, when the call is made without a session key.
+            gid: Group the video will be added to.
+            file_name: Name of the file being uploaded.
+            attachment_type: Only for files meant as message attachments: MOVIE (a video from disk),
+                VIDEO (a camera video, up to 3 minutes), AUDIO_RECORDING (a microphone recording, up
+                to 3 minutes).
+            file_size: Size of the file in bytes (0 if not yet known); 16 KB to 1 GB is accepted.
+            lat: Latitude of the place the video is uploaded from.
+            lng: Longitude of the place the video is uploaded from.
+            cid: Id of the video channel to upload into.
+            post_form: Whether the upload comes from the posting form (then no separate "video
+                uploaded" feed event is made).
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -238,19 +252,18 @@ class VideoMethods:
     ) -> dict[str, Any]:
         """Deprecated: OK.ru has deprecated this method; avoid it in new code.
 
-        Remove a video from the user's watch-later list (legacy).
+        Remove a video from the user's "watch later" list (dropped from the docs).
 
         Wire name ``video.removeWatchLater``; session optional; scopes: none; confidence low; not
         retried after a failure (not retry-safe).
 
         Not confirmed by the sources; optional lets both kinds of call through.
 
-        Dropped from the official docs. Result shape unconfirmed: typed as a JSON object; the real
-        reply may differ. Parameter types are guessed from their names (type_source: inferred);
-        verify before relying on them.
+        The docs repository listed it briefly in 2016 with no descriptions, then removed it. The
+        reply shape is not documented.
 
         Args:
-            vid: The vid parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            vid: Id of the video.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -276,13 +289,14 @@ class VideoMethods:
         Wire name ``video.subscribe``; session optional; scopes: none; confidence low; not retried
         after a failure (not retry-safe).
 
-        Not confirmed by the sources; optional lets both kinds of call through.
+        No official method page was found; optional lets both kinds of call through and the server
+        decides.
 
-        Result shape unconfirmed: typed as a JSON object; the real reply may differ. Parameter types
-        are guessed from their names (type_source: inferred); verify before relying on them.
+        No official method page was found; the parameter comes from the docs repository, which does
+        not say what the method returns.
 
         Args:
-            cid: The cid parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            cid: Id of the channel.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -304,9 +318,10 @@ class VideoMethods:
         title: str | NotGiven = NOT_GIVEN,
         description: str | NotGiven = NOT_GIVEN,
         tags: Sequence[str] | NotGiven = NOT_GIVEN,
-        privacy: Literal["PUBLIC", "FRIENDS"] | NotGiven = NOT_GIVEN,
+        privacy: Literal["PUBLIC", "FRIENDS"] | str | NotGiven = NOT_GIVEN,
         cover_photo_id: str | NotGiven = NOT_GIVEN,
         cover_photo_upload_token: str | NotGiven = NOT_GIVEN,
+        best_thumbnail_index: int | NotGiven = NOT_GIVEN,
         publish: bool | NotGiven = NOT_GIVEN,
         game: str | NotGiven = NOT_GIVEN,
         donate: bool | NotGiven = NOT_GIVEN,
@@ -317,34 +332,43 @@ class VideoMethods:
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> None:
-        """Update video metadata; also finalizes an upload and publishes it.
+        """Change a video's details; also finishes an upload, accepting the terms and publishing the
+        video.
 
         Wire name ``video.update``; session optional; scopes: VIDEO_CONTENT; confidence high; not
         retried after a failure (not retry-safe).
 
-        Docs: optional, but external (non-portal) apps must pass a session.
+        Page: optional, but external (non-portal) apps must pass a session.
+
+        The stored page copies drop the list under "required permissions"; VIDEO_CONTENT comes from
+        the video upload example. The docs repository says a successful call answers with an empty
+        reply.
 
         Args:
-            uid: Act on behalf of this user id when the call is made without a session.
-            vid: The vid parameter (meaning not documented yet).
-            title: The title parameter (meaning not documented yet). At most 1000 characters.
-            description: The description parameter (meaning not documented yet). At most 4000
+            uid: User whose video it is, when the call is made without a session key.
+            vid: Id of the uploaded video.
+            title: Title of the video (at most 1000 characters). At most 1000 characters.
+            description: Description of the video (at most 4000 characters). At most 4000
                 characters.
-            tags: Comma separated, total <=1000 chars. At most 1000 characters.
-            privacy: The privacy parameter (meaning not documented yet).
-            cover_photo_id: The cover_photo_id parameter (meaning not documented yet).
-            cover_photo_upload_token: The cover_photo_upload_token parameter (meaning not documented
-                yet).
-            publish: The publish parameter (meaning not documented yet).
-            game: The game parameter (meaning not documented yet).
-            donate: The donate parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
-            cid: The cid parameter (meaning not documented yet). (Type inferred, not confirmed.)
-            rec: The rec parameter (meaning not documented yet). (Type inferred, not confirmed.)
-            rec_start: The rec_start parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
-            rec_stop: The rec_stop parameter (meaning not documented yet). (Type inferred, not
-                confirmed.)
+            tags: Tags, comma-joined on the wire (at most 1000 characters in all). At most 1000
+                characters.
+            privacy: Who may watch it: PUBLIC (everyone) or FRIENDS (friends only). Known values:
+                PUBLIC, FRIENDS.
+            cover_photo_id: Cover photo - the encrypted id of a just-uploaded photo (with
+                cover_photo_upload_token), or the encoded id of a photo the user already has on OK.
+            cover_photo_upload_token: Token issued when the new cover photo was uploaded; without it
+                cover_photo_id names an existing photo.
+            best_thumbnail_index: Listed on the newest Russian copy without a description (by its
+                name, which generated thumbnail to use); the meaning is not documented.
+            publish: Publish a live stream that is not published yet.
+            game: Full name of the game being streamed.
+            donate: Whether the stream accepts donations.
+            cid: Id of the video channel.
+            rec: Turn recording of the stream on or off; without times the whole stream is recorded.
+                Change it only while the stream is offline; after a recording ends the video cannot
+                be streamed to again.
+            rec_start: Recording start, UTC ms since the epoch (give rec_stop too).
+            rec_stop: Recording end, UTC ms since the epoch (give rec_start too).
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -360,6 +384,7 @@ class VideoMethods:
             "privacy": privacy,
             "cover_photo_id": cover_photo_id,
             "cover_photo_upload_token": cover_photo_upload_token,
+            "best_thumbnail_index": best_thumbnail_index,
             "publish": publish,
             "game": game,
             "donate": donate,
@@ -381,19 +406,18 @@ class VideoMethods:
     ) -> dict[str, Any]:
         """Deprecated: OK.ru has deprecated this method; avoid it in new code.
 
-        Add a video to the user's watch-later list (legacy).
+        Add a video to the user's "watch later" list (dropped from the docs).
 
         Wire name ``video.watchLater``; session optional; scopes: none; confidence low; not retried
         after a failure (not retry-safe).
 
         Not confirmed by the sources; optional lets both kinds of call through.
 
-        Dropped from the official docs. Result shape unconfirmed: typed as a JSON object; the real
-        reply may differ. Parameter types are guessed from their names (type_source: inferred);
-        verify before relying on them.
+        The docs repository listed it briefly in 2016 with no descriptions, then removed it. The
+        reply shape is not documented.
 
         Args:
-            vid: The vid parameter (meaning not documented yet). (Type inferred, not confirmed.)
+            vid: Id of the video.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 

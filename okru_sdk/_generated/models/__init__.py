@@ -13,7 +13,12 @@ if TYPE_CHECKING:
     from .apps_catalog_nodes import AppsCatalogNodes
     from .apps_page import AppsPage
     from .apps_send_game_push_result import AppsSendGamePushResult
+    from .badge import Badge
+    from .badges_get_badges_info_result import BadgesGetBadgesInfoResult
     from .badges_get_user_active_badge_result import BadgesGetUserActiveBadgeResult
+    from .badges_get_user_badge_category_result import BadgesGetUserBadgeCategoryResult
+    from .badges_get_user_owned_badges_result import BadgesGetUserOwnedBadgesResult
+    from .badges_get_users_badges_info_result import BadgesGetUsersBadgesInfoResult
     from .comment import Comment
     from .conversation import Conversation
     from .discussion import Discussion
@@ -21,6 +26,7 @@ if TYPE_CHECKING:
     from .discussions_get_discussion_likes_result import DiscussionsGetDiscussionLikesResult
     from .discussions_list import DiscussionsList
     from .event_counter import EventCounter
+    from .events_updates_result import EventsUpdatesResult
     from .friends_get_relatives_v2_result import FriendsGetRelativesV2Result
     from .geo_location import GeoLocation
     from .group import Group
@@ -29,6 +35,7 @@ if TYPE_CHECKING:
     from .group_get_user_groups_v2_result import GroupGetUserGroupsV2Result
     from .invitable_friends_result import InvitableFriendsResult
     from .like_summary import LikeSummary
+    from .like_summary_result import LikeSummaryResult
     from .location import Location
     from .market_add_catalog_result import MarketAddCatalogResult
     from .market_add_result import MarketAddResult
@@ -42,29 +49,44 @@ if TYPE_CHECKING:
     from .mediatopic_delete_topic_result import MediatopicDeleteTopicResult
     from .mediatopic_get_republished_topic_result import MediatopicGetRepublishedTopicResult
     from .message import Message
+    from .messages_v2_game_message_result import MessagesV2GameMessageResult
     from .messages_v2_get_attached_resources_result import MessagesV2GetAttachedResourcesResult
     from .messages_v2_get_list_result import MessagesV2GetListResult
     from .messages_v2_get_messages_result import MessagesV2GetMessagesResult
+    from .notifications_fav_promo_result import NotificationsFavPromoResult
+    from .notifications_send_message_result import NotificationsSendMessageResult
     from .payment_get_vip_status_result import PaymentGetVipStatusResult
     from .photo import Photo
     from .photo_commit_result import PhotoCommitResult
     from .photo_upload_url import PhotoUploadUrl
+    from .photos_get_album_info_result import PhotosGetAlbumInfoResult
     from .photos_get_albums_result import PhotosGetAlbumsResult
+    from .photos_get_info_result import PhotosGetInfoResult
+    from .photos_get_photo_info_result import PhotosGetPhotoInfoResult
     from .photos_get_photo_likes_result import PhotosGetPhotoLikesResult
     from .photos_get_photos_result import PhotosGetPhotosResult
     from .place import Place
+    from .sdk_init_result import SdkInitResult
+    from .sdk_report_payment_result import SdkReportPaymentResult
+    from .sdk_report_stats_result import SdkReportStatsResult
     from .search_tag_mentions_result import SearchTagMentionsResult
     from .search_tag_search_result import SearchTagSearchResult
+    from .search_tag_stat import SearchTagStat
+    from .storage_get_keys_result import StorageGetKeysResult
+    from .storage_get_result import StorageGetResult
     from .success_result import SuccessResult
     from .uid_list_result import UidListResult
     from .url_get_info_result import UrlGetInfoResult
     from .user import User
+    from .users_additional_info_item import UsersAdditionalInfoItem
     from .users_get_additional_info_result import UsersGetAdditionalInfoResult
     from .users_get_calls_left_item import UsersGetCallsLeftItem
     from .users_get_settings_result import UsersGetSettingsResult
+    from .users_update_mask_result import UsersUpdateMaskResult
     from .video import Video
     from .video_get_result import VideoGetResult
     from .video_upload_url import VideoUploadUrl
+    from .widget import Widget
 
 __all__ = [
     "Album",
@@ -72,7 +94,12 @@ __all__ = [
     "AppsCatalogNodes",
     "AppsPage",
     "AppsSendGamePushResult",
+    "Badge",
+    "BadgesGetBadgesInfoResult",
     "BadgesGetUserActiveBadgeResult",
+    "BadgesGetUserBadgeCategoryResult",
+    "BadgesGetUserOwnedBadgesResult",
+    "BadgesGetUsersBadgesInfoResult",
     "Comment",
     "Conversation",
     "Discussion",
@@ -80,6 +107,7 @@ __all__ = [
     "DiscussionsGetDiscussionLikesResult",
     "DiscussionsList",
     "EventCounter",
+    "EventsUpdatesResult",
     "FriendsGetRelativesV2Result",
     "GeoLocation",
     "Group",
@@ -88,6 +116,7 @@ __all__ = [
     "GroupGetUserGroupsV2Result",
     "InvitableFriendsResult",
     "LikeSummary",
+    "LikeSummaryResult",
     "Location",
     "MarketAddCatalogResult",
     "MarketAddResult",
@@ -101,29 +130,44 @@ __all__ = [
     "MediatopicDeleteTopicResult",
     "MediatopicGetRepublishedTopicResult",
     "Message",
+    "MessagesV2GameMessageResult",
     "MessagesV2GetAttachedResourcesResult",
     "MessagesV2GetListResult",
     "MessagesV2GetMessagesResult",
+    "NotificationsFavPromoResult",
+    "NotificationsSendMessageResult",
     "PaymentGetVipStatusResult",
     "Photo",
     "PhotoCommitResult",
     "PhotoUploadUrl",
+    "PhotosGetAlbumInfoResult",
     "PhotosGetAlbumsResult",
+    "PhotosGetInfoResult",
+    "PhotosGetPhotoInfoResult",
     "PhotosGetPhotoLikesResult",
     "PhotosGetPhotosResult",
     "Place",
+    "SdkInitResult",
+    "SdkReportPaymentResult",
+    "SdkReportStatsResult",
     "SearchTagMentionsResult",
     "SearchTagSearchResult",
+    "SearchTagStat",
+    "StorageGetKeysResult",
+    "StorageGetResult",
     "SuccessResult",
     "UidListResult",
     "UrlGetInfoResult",
     "User",
+    "UsersAdditionalInfoItem",
     "UsersGetAdditionalInfoResult",
     "UsersGetCallsLeftItem",
     "UsersGetSettingsResult",
+    "UsersUpdateMaskResult",
     "Video",
     "VideoGetResult",
     "VideoUploadUrl",
+    "Widget",
 ]
 
 _MODULES = {
@@ -132,7 +176,12 @@ _MODULES = {
     "AppsCatalogNodes": "apps_catalog_nodes",
     "AppsPage": "apps_page",
     "AppsSendGamePushResult": "apps_send_game_push_result",
+    "Badge": "badge",
+    "BadgesGetBadgesInfoResult": "badges_get_badges_info_result",
     "BadgesGetUserActiveBadgeResult": "badges_get_user_active_badge_result",
+    "BadgesGetUserBadgeCategoryResult": "badges_get_user_badge_category_result",
+    "BadgesGetUserOwnedBadgesResult": "badges_get_user_owned_badges_result",
+    "BadgesGetUsersBadgesInfoResult": "badges_get_users_badges_info_result",
     "Comment": "comment",
     "Conversation": "conversation",
     "Discussion": "discussion",
@@ -140,6 +189,7 @@ _MODULES = {
     "DiscussionsGetDiscussionLikesResult": "discussions_get_discussion_likes_result",
     "DiscussionsList": "discussions_list",
     "EventCounter": "event_counter",
+    "EventsUpdatesResult": "events_updates_result",
     "FriendsGetRelativesV2Result": "friends_get_relatives_v2_result",
     "GeoLocation": "geo_location",
     "Group": "group",
@@ -148,6 +198,7 @@ _MODULES = {
     "GroupGetUserGroupsV2Result": "group_get_user_groups_v2_result",
     "InvitableFriendsResult": "invitable_friends_result",
     "LikeSummary": "like_summary",
+    "LikeSummaryResult": "like_summary_result",
     "Location": "location",
     "MarketAddCatalogResult": "market_add_catalog_result",
     "MarketAddResult": "market_add_result",
@@ -161,29 +212,44 @@ _MODULES = {
     "MediatopicDeleteTopicResult": "mediatopic_delete_topic_result",
     "MediatopicGetRepublishedTopicResult": "mediatopic_get_republished_topic_result",
     "Message": "message",
+    "MessagesV2GameMessageResult": "messages_v2_game_message_result",
     "MessagesV2GetAttachedResourcesResult": "messages_v2_get_attached_resources_result",
     "MessagesV2GetListResult": "messages_v2_get_list_result",
     "MessagesV2GetMessagesResult": "messages_v2_get_messages_result",
+    "NotificationsFavPromoResult": "notifications_fav_promo_result",
+    "NotificationsSendMessageResult": "notifications_send_message_result",
     "PaymentGetVipStatusResult": "payment_get_vip_status_result",
     "Photo": "photo",
     "PhotoCommitResult": "photo_commit_result",
     "PhotoUploadUrl": "photo_upload_url",
+    "PhotosGetAlbumInfoResult": "photos_get_album_info_result",
     "PhotosGetAlbumsResult": "photos_get_albums_result",
+    "PhotosGetInfoResult": "photos_get_info_result",
+    "PhotosGetPhotoInfoResult": "photos_get_photo_info_result",
     "PhotosGetPhotoLikesResult": "photos_get_photo_likes_result",
     "PhotosGetPhotosResult": "photos_get_photos_result",
     "Place": "place",
+    "SdkInitResult": "sdk_init_result",
+    "SdkReportPaymentResult": "sdk_report_payment_result",
+    "SdkReportStatsResult": "sdk_report_stats_result",
     "SearchTagMentionsResult": "search_tag_mentions_result",
     "SearchTagSearchResult": "search_tag_search_result",
+    "SearchTagStat": "search_tag_stat",
+    "StorageGetKeysResult": "storage_get_keys_result",
+    "StorageGetResult": "storage_get_result",
     "SuccessResult": "success_result",
     "UidListResult": "uid_list_result",
     "UrlGetInfoResult": "url_get_info_result",
     "User": "user",
+    "UsersAdditionalInfoItem": "users_additional_info_item",
     "UsersGetAdditionalInfoResult": "users_get_additional_info_result",
     "UsersGetCallsLeftItem": "users_get_calls_left_item",
     "UsersGetSettingsResult": "users_get_settings_result",
+    "UsersUpdateMaskResult": "users_update_mask_result",
     "Video": "video",
     "VideoGetResult": "video_get_result",
     "VideoUploadUrl": "video_upload_url",
+    "Widget": "widget",
 }
 
 

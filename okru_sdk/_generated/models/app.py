@@ -4,11 +4,51 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
 
 from pydantic import Field
 
 from okru_sdk._base_model import OkModel
+
+
+class GameplayImage(OkModel):
+    id: int | None = None
+    url: str | None = None
+
+
+class Label(OkModel):
+    """
+    Badge shown on the app card.
+    """
+
+    background_color: str | None = Field(None, alias="backgroundColor")
+    text: str | None = None
+    text_color: str | None = Field(None, alias="textColor")
+
+
+class MiniApp(OkModel):
+    """
+    Mini-app details, when the app is one (further fields are kept).
+    """
+
+    access_token: str | None = Field(None, alias="accessToken")
+    author_owner_id: int | None = Field(None, alias="authorOwnerID")
+    background_loader_color: str | None = None
+    friends_count: int | None = Field(None, alias="friendsCount")
+    host_group_id: int | None = Field(None, alias="hostGroupId")
+    icon_link: str | None = Field(None, alias="iconLink")
+    identifier: int | None = None
+    image_link: str | None = Field(None, alias="imageLink")
+    installed: bool | None = None
+    is_new: bool | None = Field(None, alias="isNew")
+    loader_icon: str | None = None
+    members_count: int | None = Field(None, alias="membersCount")
+    notification_enabled: bool | None = Field(None, alias="notificationEnabled")
+    permissions: str | None = None
+    short_description: str | None = Field(None, alias="shortDescription")
+    signed_user_id: str | None = Field(None, alias="signedUserId")
+    title: str | None = None
+    webview_url: str | None = Field(None, alias="webviewURL")
 
 
 class App(OkModel):
@@ -25,20 +65,29 @@ class App(OkModel):
         description="Application id (a number on the wire here, unlike most OK.ru ids).",
     )
     authorized: bool | None = None
+    auto_show_banner_ad: (
+        Literal["BAR_BOTTOM", "BAR_TOP", "NONE", "OUTER_BOTTOM", "OUTER_TOP"] | str | None
+    ) = Field(
+        None, alias="autoShowBannerAd", description="Where a banner ad is shown automatically."
+    )
+    auto_show_banner_count: int | None = None
     banner230x150: str | None = None
     caps: list[str] | None = None
     category: str | None = None
     description: str | None = None
     friends: list[str] | None = Field(None, description="Ids of the user's friends who play it.")
+    gameplay_images: list[GameplayImage] | None = Field(
+        None, description="Screenshots of the game."
+    )
     group_id: str | None = None
     height: int | None = None
     icon: str | None = None
-    label: dict[str, Any] | None = Field(
-        None, description="Badge shown on the app card (text, textColor, backgroundColor)."
-    )
+    label: Label | None = Field(None, description="Badge shown on the app card.")
     mediatopic_id: str | None = None
-    mini_app: dict[str, Any] | None = Field(
-        None, alias="miniApp", description="Mini-app details, when the app is one."
+    mini_app: MiniApp | None = Field(
+        None,
+        alias="miniApp",
+        description="Mini-app details, when the app is one (further fields are kept).",
     )
     name: str | None = None
     pic1280x720: str | None = None
@@ -51,8 +100,25 @@ class App(OkModel):
     ref: str | None = None
     required_min_age: int | None = Field(None, alias="requiredMinAge")
     shortname: str | None = None
+    show_exit_confirmation_window: bool | None = None
     store_id: str | None = None
     store_name: str | None = None
+    tab_store_id: str | None = None
+    tab_store_name: str | None = None
     tags: list[str] | None = None
     url: str | None = None
+    user_permissions: (
+        list[
+            Literal[
+                "APPLICATION_ACL_EDIT",
+                "APPLICATION_CONFIG_EDIT",
+                "APPLICATION_CREATE",
+                "APPLICATION_RUN",
+                "APPLICATION_STATISTICS_VIEW",
+                "COMPANY_MONEY_TRANSFER",
+            ]
+            | str
+        ]
+        | None
+    ) = Field(None, description="The current user's rights on the app.")
     width: int | None = None

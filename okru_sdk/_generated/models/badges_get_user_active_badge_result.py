@@ -4,11 +4,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field
 
 from okru_sdk._base_model import OkModel
+
+from .badge import Badge
 
 
 class BadgesGetUserActiveBadgeResult(OkModel):
@@ -16,11 +16,5 @@ class BadgesGetUserActiveBadgeResult(OkModel):
     What badges.getUserActiveBadge returns.
     """
 
-    active_badge: dict[str, Any] | None = Field(
-        None,
-        description=(
-            "object {id, title, description, img_url, link, price, currency, active_till (date),"
-            " available_till (date), is_active, ...}"
-        ),
-    )
+    active_badge: Badge | None = Field(None, description="The user's active badge.")
     success: bool | None = None

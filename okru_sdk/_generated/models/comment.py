@@ -13,19 +13,23 @@ from okru_sdk._base_model import OkModel
 
 class Comment(OkModel):
     """
-    A comment in a discussion. Field names come from client code, not from an official page, so
-    treat all but `id` and `text` as unconfirmed. Unknown fields are kept.
+    A comment in a discussion. Field names come from public client code (a typed C# client and a
+    platform catalogue), not from an official page; only `id` and `text` are sure. Unknown
+    fields are kept.
     """
 
     attrs: dict[str, Any] | None = None
     author_id: str | None = None
     author_name: str | None = None
+    author_ref: str | None = Field(None, description="Reference to the author (user or group).")
     author_type: str | None = None
     date: str | None = Field(None, description='Creation time, "yyyy-MM-dd HH:mm:ss".')
-    date_ms: int | None = None
+    date_ms: int | None = Field(None, description="Creation time in milliseconds since the epoch.")
     id: str | None = None
     like_count: int | None = None
     liked_it: bool | None = None
-    reply_to_comment_id: str | None = None
-    reply_to_id: str | None = None
+    reply_to_comment_id: str | None = Field(None, description="Id of the comment this one answers.")
+    reply_to_id: str | None = Field(None, description="Id of the user the comment answers.")
+    reply_to_name: str | None = Field(None, description="Name of the user the comment answers.")
     text: str | None = None
+    type: str | None = Field(None, description="Kind of comment (usually plain text).")

@@ -13,9 +13,18 @@ from .comment import Comment
 
 class DiscussionsGetCommentsResult(OkModel):
     """
-    One page of comments of a discussion (shape from client code, unconfirmed).
+    One page of comments of a discussion. Shape from public client code, not from an official
+    page.
     """
 
     anchor: str | None = Field(None, description="Pass back as `anchor` for the next page.")
     comments: list[Comment] | None = None
-    has_more: bool | None = None
+    discussion_id: str | None = Field(
+        None, alias="discussionId", description="Id of the discussion the comments belong to."
+    )
+    discussion_type: str | None = Field(
+        None,
+        alias="discussionType",
+        description="Type of that discussion (an ApiDiscussionType value).",
+    )
+    has_more: bool | None = Field(None, description="Whether more comments follow this page.")

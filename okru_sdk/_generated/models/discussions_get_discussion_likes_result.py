@@ -16,13 +16,8 @@ class DiscussionsGetDiscussionLikesResult(OkModel):
     What discussions.getDiscussionLikes returns.
     """
 
-    anchor: str | None = None
+    anchor: str | None = Field(None, description="Pass back as `anchor` for the next page.")
     inconsistent: bool | None = None
     users: list[User] | None = Field(
-        None,
-        description=(
-            "list of user objects (incl. newer fields allow_add_to_friend, badge_id:int, badge_img,"
-            " badge_link, badge_title, bio, birthdaySet:boolean, bookmarked, business,"
-            " close_comments_allowed, ...)"
-        ),
+        None, description="Users who liked the discussion (user objects with the requested fields)."
     )

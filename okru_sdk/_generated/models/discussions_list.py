@@ -13,10 +13,11 @@ from .discussion import Discussion
 
 class DiscussionsList(OkModel):
     """
-    A page of discussions (envelope names unconfirmed).
+    A page of discussions. `discussions` and `anchor` are seen in public client code; `has_more`
+    and `totalCount` come from the legacy docs only.
     """
 
-    anchor: str | None = None
+    anchor: str | None = Field(None, description="Pass back as `anchor` for the next page.")
     discussions: list[Discussion] | None = None
     has_more: bool | None = None
     total_count: int | None = Field(None, alias="totalCount")

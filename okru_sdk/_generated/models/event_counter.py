@@ -4,14 +4,23 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from okru_sdk._base_model import OkModel
 
 
 class EventCounter(OkModel):
     """
-    One counter of pending events (new messages, notifications, ...). Shape unconfirmed. Unknown
-    fields are kept.
+    One counter of pending events for the current user (new messages, notifications,
+    discussions...).
     """
 
-    number: int | None = None
-    type: str | None = None
+    icon: int | None = None
+    last_id: int | None = Field(
+        None, alias="lastId", description="Id of the latest event (a Long on the page)."
+    )
+    marker: str | None = None
+    message: int | None = None
+    number: int | None = Field(None, description="How many new events of this type there are.")
+    type: str | None = Field(None, description="Event type the counter is for.")
+    uid: str | None = None

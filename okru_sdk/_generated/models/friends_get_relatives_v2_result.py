@@ -4,11 +4,69 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
 
 from pydantic import Field
 
 from okru_sdk._base_model import OkModel
+
+
+class Relation(OkModel):
+    subtype_id: (
+        Literal[
+            "ALL",
+            "BROTHERSISTER",
+            "CHILD",
+            "CHILDINLAW",
+            "CLASSMATE",
+            "CLOSEFRIEND",
+            "COLLEGUE",
+            "COMPANIONINARMS",
+            "CURSEMATE",
+            "GODCHILD",
+            "GODPARENT",
+            "GRANDCHILD",
+            "GRANDPARENT",
+            "LOVE",
+            "NEPHEW",
+            "PARENT",
+            "PARENTINLAW",
+            "PLAYINGTOGETHER",
+            "RELATIVE",
+            "SPOUSE",
+            "UNCLEAUNT",
+        ]
+        | str
+        | None
+    ) = Field(None, description="Finer kind of link.")
+    type_id: (
+        Literal[
+            "ALL",
+            "BROTHERSISTER",
+            "CHILD",
+            "CHILDINLAW",
+            "CLASSMATE",
+            "CLOSEFRIEND",
+            "COLLEGUE",
+            "COMPANIONINARMS",
+            "CURSEMATE",
+            "GODCHILD",
+            "GODPARENT",
+            "GRANDCHILD",
+            "GRANDPARENT",
+            "LOVE",
+            "NEPHEW",
+            "PARENT",
+            "PARENTINLAW",
+            "PLAYINGTOGETHER",
+            "RELATIVE",
+            "SPOUSE",
+            "UNCLEAUNT",
+        ]
+        | str
+        | None
+    ) = Field(None, description="Kind of link.")
+    uids: list[str] | None = Field(None, description="Users linked this way.")
 
 
 class FriendsGetRelativesV2Result(OkModel):
@@ -16,10 +74,8 @@ class FriendsGetRelativesV2Result(OkModel):
     What friends.getRelativesV2 returns.
     """
 
-    anchor: str | None = None
+    anchor: str | None = Field(None, description="Paging anchor for the next call.")
     etag: str | None = None
     has_more: bool | None = None
-    relations: list[dict[str, Any]] | None = Field(
-        None, description="list of {type_id: enum, subtype_id: enum, uids: list<string>}"
-    )
+    relations: list[Relation] | None = None
     total_count: int | None = Field(None, alias="totalCount")

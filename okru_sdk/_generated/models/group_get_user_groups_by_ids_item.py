@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from okru_sdk._base_model import OkModel
@@ -11,13 +13,17 @@ from okru_sdk._base_model import OkModel
 
 class GroupGetUserGroupsByIdsItem(OkModel):
     """
-    One item of what group.getUserGroupsByIds returns.
+    One user's membership in the group, as group.getUserGroupsByIds returns it.
     """
 
-    block_reason: str | None = None
-    group_id: str | None = Field(None, alias="groupId")
-    role: str | None = Field(None, description="enum ANALYST|EDITOR|MODERATOR|SUPER_MODERATOR")
-    status: str | None = Field(
-        None, description="enum ACTIVE|MAYBE|BLOCKED|ADMIN|MODERATOR|PASSIVE|UNKNOWN"
+    block_reason: str | None = Field(None, description="Why the user is blocked in the group.")
+    group_id: str | None = Field(None, alias="groupId", description="Group id.")
+    role: Literal["ANALYST", "EDITOR", "MODERATOR", "SUPER_MODERATOR"] | str | None = Field(
+        None, description="The member's role in the group, when there is one."
     )
-    user_id: str | None = Field(None, alias="userId")
+    status: (
+        Literal["ACTIVE", "MAYBE", "BLOCKED", "ADMIN", "MODERATOR", "PASSIVE", "UNKNOWN"]
+        | str
+        | None
+    ) = Field(None, description="Membership status.")
+    user_id: str | None = Field(None, alias="userId", description="User id.")

@@ -4,19 +4,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field
 
 from okru_sdk._base_model import OkModel
 
 
+class Group(OkModel):
+    group_id: str | None = Field(None, alias="groupId", description="Group id.")
+    user_id: str | None = Field(None, alias="userId", description="User id.")
+
+
 class GroupGetUserGroupsV2Result(OkModel):
     """
-    What group.getUserGroupsV2 returns.
+    One page of a user's groups, as group.getUserGroupsV2 returns it.
     """
 
-    anchor: str | None = None
-    groups: list[dict[str, Any]] | None = Field(
-        None, description="list of {groupId: string, userId?: string, status?: string}"
+    anchor: str | None = Field(None, description="Paging anchor to pass back for the next page.")
+    groups: list[Group] | None = Field(
+        None, description="The user's memberships; missing or empty when there are no more."
     )

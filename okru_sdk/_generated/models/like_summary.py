@@ -11,12 +11,22 @@ from okru_sdk._base_model import OkModel
 
 class LikeSummary(OkModel):
     """
-    Like ("Klass") counters of one object. Names unconfirmed; the method family was later
-    removed from the docs repo. Unknown fields are kept.
+    Like ("Klass") counters of one object and what the current user may do with them.
     """
 
-    count: int | None = None
-    like_id: str | None = None
+    count: int | None = Field(None, description="How many likes the object has.")
+    friend_ids: list[str] | None = Field(
+        None, description="Friends of the current user who liked the object."
+    )
+    impression_id: str | None = None
+    last_like_date_ms: int | None = Field(
+        None, description="Time of the latest like, milliseconds since the epoch."
+    )
+    like_id: str | None = Field(
+        None, description="Id to pass to like.like / like.unlike for this object."
+    )
     like_possible: bool | None = None
+    like_unavailable_reason: str | None = None
+    liker_refs: list[str] | None = None
     self: bool | None = Field(None, description="Whether the current user liked it.")
     unlike_possible: bool | None = None

@@ -4,13 +4,17 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from okru_sdk._base_model import OkModel
 
 
 class MarketAddResult(OkModel):
     """
-    What market.add returns.
+    What market.add and market.edit return.
     """
 
-    product_id: str | None = None
-    success: bool | None = None
+    product_id: str | None = Field(
+        None, description="Id of the product that was created or changed."
+    )
+    success: bool | None = Field(None, description="Whether the server applied the change.")

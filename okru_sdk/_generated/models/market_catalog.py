@@ -4,17 +4,27 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from okru_sdk._base_model import OkModel
 
 
 class MarketCatalog(OkModel):
     """
-    A catalog (section) of a group shop. Names follow the parameters of market.addCatalog; the
-    returned shape is unconfirmed. Unknown fields are kept.
+    A catalog (section) of a group shop as the market.getCatalogs* methods return it. Only the
+    fields asked for in `fields` are present; unknown fields are kept.
     """
 
-    admin_restricted: bool | None = None
-    capabilities: str | None = None
-    id: str | None = None
-    name: str | None = None
-    photo_id: str | None = None
+    capabilities: str | None = Field(
+        None, description="What the current user may do with the catalog (a flags string)."
+    )
+    group_id: str | None = Field(None, description="Id of the group that owns the catalog.")
+    id: str | None = Field(None, description="Catalog id.")
+    image_url_base: str | None = Field(
+        None, description="Base URL of the catalog picture, to which a size suffix is added."
+    )
+    name: str | None = Field(None, description="Catalog name.")
+    ref: str | None = Field(
+        None, description="Reference to the catalog; its id is the part after the last colon."
+    )
+    user_id: str | None = Field(None, description="Id of the user who created the catalog.")

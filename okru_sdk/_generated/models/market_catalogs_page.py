@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from okru_sdk._base_model import OkModel
 
 from .market_catalog import MarketCatalog
@@ -11,9 +13,12 @@ from .market_catalog import MarketCatalog
 
 class MarketCatalogsPage(OkModel):
     """
-    Catalogs of a group shop (envelope names unconfirmed).
+    A page of group shop catalogs.
     """
 
-    anchor: str | None = None
+    anchor: str | None = Field(None, description="Paging anchor to pass back for the next page.")
     catalogs: list[MarketCatalog] | None = None
-    has_more: bool | None = None
+    has_more: bool | None = Field(None, description="Whether more catalogs follow.")
+    total_count: int | None = Field(
+        None, alias="totalCount", description="How many catalogs there are in all."
+    )

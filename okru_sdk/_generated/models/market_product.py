@@ -4,20 +4,34 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import Field
+
 from okru_sdk._base_model import OkModel
 
 
 class MarketProduct(OkModel):
     """
-    A shop product in its short form (the docs call it ShortProductBean). Field names are
-    unconfirmed; full products come back as media topics with a product block. Unknown fields
-    are kept.
+    A shop product in its short form (the docs call it ShortProductBean), as market.getProducts
+    and market.getByCatalog return it. Only the fields asked for in `fields` are present;
+    unknown fields are kept.
     """
 
-    catalog_ids: list[str] | None = None
-    currency: str | None = None
-    id: str | None = None
-    pic: str | None = None
-    price: str | None = None
-    status: str | None = None
-    title: str | None = None
+    author_ref: str | None = Field(None, description="Reference to the product's author.")
+    id: str | None = Field(None, description="Product id.")
+    image_url_base: str | None = Field(
+        None, description="Base URL of the product picture, to which a size suffix is added."
+    )
+    on_moderation: bool | None = Field(
+        None, description="Whether the product waits for the group's moderators."
+    )
+    pinned: bool | None = Field(
+        None, description="Whether the product is pinned to the top of its list."
+    )
+    price: Any | None = Field(None, description="Product price; its exact form is not documented.")
+    ref: str | None = Field(None, description="Reference to the product.")
+    status: str | None = Field(
+        None, description="Sale state of the product (see market.setStatus)."
+    )
+    title: str | None = Field(None, description="Product name.")

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pydantic import Field
 
 from okru_sdk._base_model import OkModel
 
@@ -14,12 +14,17 @@ from .media_topic import MediaTopic
 
 class MarketProductsPage(OkModel):
     """
-    A page of products. Depending on `features`, products come as `short_products` or as media
-    topics; envelope names are unconfirmed.
+    A page of shop products. market.getProducts and market.getByCatalog put short products in
+    `short_products`; market.getByIds puts products as media topics (with a product block) in
+    `products`.
     """
 
-    anchor: str | None = None
-    entities: dict[str, Any] | None = None
-    has_more: bool | None = None
-    media_topics: list[MediaTopic] | None = None
+    anchor: str | None = Field(None, description="Paging anchor to pass back for the next page.")
+    has_more: bool | None = Field(None, description="Whether more products follow.")
+    products: list[MediaTopic] | None = Field(
+        None, description="Products in the media topic form (market.getByIds)."
+    )
     short_products: list[MarketProduct] | None = None
+    total_count: int | None = Field(
+        None, alias="totalCount", description="How many products there are in all."
+    )

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from okru_sdk._base_model import OkModel
 
 
@@ -12,5 +14,7 @@ class PaymentGetVipStatusResult(OkModel):
     What payment.getVipStatus returns.
     """
 
-    trial: bool | None = None
-    vip: bool | None = None
+    trial: bool | None = Field(
+        None, description="true for a trial subscription, false for a paid one."
+    )
+    vip: bool | None = Field(None, description="Whether the user has an active VIP subscription.")

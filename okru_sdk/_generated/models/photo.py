@@ -10,25 +10,59 @@ from pydantic import Field
 
 from okru_sdk._base_model import OkModel
 
+from .like_summary import LikeSummary
+
+
+class DiscussionSummary(OkModel):
+    """
+    Where the photo's comments live.
+    """
+
+    comments_count: int | None = None
+    discussion_id: str | None = None
+    discussion_type: str | None = Field(None, description="e.g. GROUP_PHOTO.")
+
 
 class Photo(OkModel):
     """
-    A photo. The seed has no confirmed complete field list; these are the names seen on
-    group.getInfo (main_photo) and in photo field sets. Unknown fields are kept.
+    A photo, as photos.getPhotos, photos.getInfo and photos.getPhotoInfo return it and as
+    group.getInfo shows a group's main photo. Which fields come back depends on the `fields`
+    asked for (photo.* / group_photo.* / user_photo.*). Unknown fields are kept.
     """
 
-    album_id: str | None = None
-    attrs: dict[str, Any] | None = None
-    author_name: str | None = None
+    album_id: str | None = Field(None, description="Id of the album the photo is in.")
+    attrs: dict[str, Any] | None = Field(
+        None, description="Photo attributes; `flags` is a comma-joined flag string."
+    )
+    author_name: str | None = Field(None, description="Name of the photo's owner (user or group).")
     author_ref: str | None = None
-    author_type: str | None = None
-    created_ms: int | None = None
+    author_type: str | None = Field(None, description="Kind of owner, e.g. GROUP.")
+    comments_count: int | None = Field(None, description="Number of comments.")
+    created_ms: int | None = Field(None, description="Upload time, ms since the epoch.")
+    discussion_summary: DiscussionSummary | None = Field(
+        None, description="Where the photo's comments live."
+    )
+    group_id: str | None = Field(None, description="Owner group id (group photos).")
     id: str | None = Field(None, description="Photo id.")
-    like_count: int | None = None
+    like_count: int | None = Field(None, description='Number of likes ("Klass" marks).')
+    like_summary: LikeSummary | None = None
+    liked_it: bool | None = Field(None, description="Whether the current user liked the photo.")
     pic1024max: str | None = None
+    pic1024x768: str | None = None
+    pic128max: str | None = None
     pic128x128: str | None = None
+    pic180min: str | None = None
     pic190x190: str | None = None
+    pic240min: str | None = None
+    pic320min: str | None = None
     pic50x50: str | None = None
     pic640x480: str | None = None
     pic_max: str | None = None
+    standard_height: int | None = Field(
+        None, description="Height of the standard-size image, in pixels."
+    )
+    standard_width: int | None = Field(
+        None, description="Width of the standard-size image, in pixels."
+    )
     text: str | None = Field(None, description="The photo's caption.")
+    user_id: str | None = Field(None, description="Owner user id (user photos).")

@@ -4,21 +4,27 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field
 
 from okru_sdk._base_model import OkModel
 
 
+class Photo(OkModel):
+    assigned_photo_id: str | None = Field(
+        None, description="The permanent photo id, once committed."
+    )
+    photo_id: str | None = Field(
+        None, description="The id the photo was uploaded under (from the upload step)."
+    )
+    status: str | None = Field(
+        None, description="Outcome for this photo, e.g. SUCCESS; client code also checks for OK."
+    )
+
+
 class PhotoCommitResult(OkModel):
     """
-    What photosV2.commit returns.
+    What photosV2.commit returns, as client code reads it. One entry per committed photo; each
+    has its own status, so a batch can partly fail.
     """
 
-    photos: list[dict[str, Any]] | None = Field(
-        None,
-        description=(
-            "list of {photo_id: string, status: string (SUCCESS|...), assigned_photo_id: string}"
-        ),
-    )
+    photos: list[Photo] | None = None

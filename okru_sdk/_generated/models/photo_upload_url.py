@@ -4,15 +4,18 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from okru_sdk._base_model import OkModel
 
 
 class PhotoUploadUrl(OkModel):
     """
-    What moments.getUploadUrl returns.
+    What photosV2.getUploadUrl and moments.getUploadUrl return. Upload the files to `upload_url`
+    before `expires_ms`.
     """
 
-    expires_ms: int | None = None
-    photo_ids: list[str] | None = None
-    ttl_ms: int | None = None
-    upload_url: str | None = None
+    expires_ms: int | None = Field(None, description="Deadline for the upload, ms since the epoch.")
+    photo_ids: list[str] | None = Field(None, description="Reserved ids, one per photo to upload.")
+    ttl_ms: int | None = Field(None, description="Time left until the deadline, in ms.")
+    upload_url: str | None = Field(None, description="Where to POST the files (multipart).")

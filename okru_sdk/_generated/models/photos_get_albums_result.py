@@ -13,9 +13,19 @@ from .album import Album
 
 class PhotosGetAlbumsResult(OkModel):
     """
-    What photos.getAlbums returns.
+    What photos.getAlbums returns. The page's skeleton starts with `albums`; the paging fields
+    are named as client code reads them.
     """
 
     albums: list[Album] | None = None
-    has_more: bool | None = Field(None, alias="hasMore", description="assumed")
-    paging_anchor: str | None = Field(None, alias="pagingAnchor", description="assumed")
+    has_more: bool | None = Field(None, alias="hasMore", description="Whether more albums follow.")
+    paging_anchor: str | None = Field(
+        None,
+        alias="pagingAnchor",
+        description="Anchor to pass as `pagingAnchor` for the next page.",
+    )
+    total_count: int | None = Field(
+        None,
+        alias="totalCount",
+        description="Total number of albums, when `detectTotalCount` was set.",
+    )

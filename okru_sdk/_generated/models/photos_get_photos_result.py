@@ -13,10 +13,17 @@ from .photo import Photo
 
 class PhotosGetPhotosResult(OkModel):
     """
-    What photos.getPhotos returns.
+    What photos.getPhotos returns. The page's skeleton starts with `anchor` and names
+    `total_count` (not returned for group albums); `photos` and `hasMore` are named as client
+    code reads them.
     """
 
-    anchor: str | None = None
-    has_more: bool | None = Field(None, description="assumed")
-    photos: list[Photo] | None = Field(None, description="list of photo objects (assumed key)")
-    total_count: int | None = Field(None, description="not for group albums")
+    anchor: str | None = Field(None, description="Anchor to pass as `anchor` for the next page.")
+    has_more: bool | None = Field(None, alias="hasMore", description="Whether more photos follow.")
+    photos: list[Photo] | None = None
+    total_count: int | None = Field(
+        None,
+        description=(
+            "Total number of photos, when `detectTotalCount` was set; never sent for group albums."
+        ),
+    )

@@ -11,7 +11,7 @@ from okru_sdk._base_model import OkModel
 
 class SearchTagMentionsResult(OkModel):
     """
-    What search.tagMentions returns.
+    What search.tagMentions returns (mention counts of the asked tag).
     """
 
     all: int | None = None

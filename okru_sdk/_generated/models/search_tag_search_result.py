@@ -4,11 +4,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field
 
 from okru_sdk._base_model import OkModel
+
+from .search_tag_stat import SearchTagStat
 
 
 class SearchTagSearchResult(OkModel):
@@ -17,6 +17,4 @@ class SearchTagSearchResult(OkModel):
     """
 
     count: int | None = None
-    tags: list[dict[str, Any]] | None = Field(
-        None, description="list of tagMentions-shaped objects"
-    )
+    tags: list[SearchTagStat] | None = Field(None, description="Matching tags, most popular first.")

@@ -14,7 +14,11 @@ class UrlGetInfoResult(OkModel):
     What url.getInfo returns.
     """
 
-    object_id: int | None = Field(None, alias="objectId")
+    object_id: int | None = Field(
+        None, alias="objectId", description="Numeric id of the object (a Long on the page)."
+    )
     object_id_encoded: str | None = Field(None, alias="objectIdEncoded")
-    object_id_str: str | None = Field(None, alias="objectIdStr")
-    type: str | None = Field(None, description="USER|GROUP|APP|...")
+    object_id_str: str | None = Field(
+        None, alias="objectIdStr", description="The same id as a string."
+    )
+    type: str | None = Field(None, description="Kind of object (USER, GROUP, APP...).")

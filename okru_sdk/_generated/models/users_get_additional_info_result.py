@@ -4,11 +4,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import Field
-
 from okru_sdk._base_model import OkModel
+
+from .users_additional_info_item import UsersAdditionalInfoItem
 
 
 class UsersGetAdditionalInfoResult(OkModel):
@@ -16,11 +14,4 @@ class UsersGetAdditionalInfoResult(OkModel):
     What users.getAdditionalInfo returns.
     """
 
-    users: list[dict[str, Any]] | None = Field(
-        None,
-        description=(
-            "list of {user_id: string, info: map{app_payer: boolean, ok_payer: boolean, balance:"
-            " enum '0'|'1-29'|'30-99'|'100+', last_payment: enum NO|SMS|TERMINAL|CARD, player:"
-            " boolean}}"
-        ),
-    )
+    users: list[UsersAdditionalInfoItem] | None = None

@@ -4,13 +4,18 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from okru_sdk._base_model import OkModel
 
 
 class VideoUploadUrl(OkModel):
     """
-    What video.getUploadUrl returns.
+    What video.getUploadUrl returns. Upload the file to `upload_url`, then call video.update
+    with `video_id` to publish it.
     """
 
-    upload_url: str | None = None
-    video_id: int | None = None
+    upload_url: str | None = Field(
+        None, description="Where to upload the file (multipart or resumable)."
+    )
+    video_id: int | None = Field(None, description="Id of the new video.")
