@@ -50,9 +50,7 @@ def test_session_key_is_left_out_by_default_and_signed_on_request() -> None:
     with_key = {**VECTOR_PARAMS, "session_key": "k"}
     assert sign_params(with_key, secret) == sign_params(VECTOR_PARAMS, secret)
     assert sign_params_with_session_key(with_key, secret) != sign_params(VECTOR_PARAMS, secret)
-    assert sign_params_with_session_key(VECTOR_PARAMS, secret) == sign_params(
-        VECTOR_PARAMS, secret
-    )
+    assert sign_params_with_session_key(VECTOR_PARAMS, secret) == sign_params(VECTOR_PARAMS, secret)
 
 
 def test_application_circuit_uses_the_app_secret_as_is() -> None:
