@@ -10,6 +10,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from ._generated.groups import GeneratedGroups
 from ._json import loads
+from ._shaped import ShapedDecoder, shaped_decoder
 from .encoding import NOT_GIVEN, NotGiven
 from .errors import ResponseDecodeError
 from .params import Param, check_params
@@ -30,6 +31,7 @@ class MethodSpec(Generic[T]):
     __slots__ = (
         "_adapter",
         "_factory",
+        "_shaped",
         "mode",
         "name",
         "params",
@@ -60,17 +62,29 @@ class MethodSpec(Generic[T]):
         #: ``False`` for the few methods OK.ru wants unsigned (``sdk.init``)
         self.signed = signed
         self._adapter: TypeAdapter[T] | None = None
+        #: a decoder validating only the asked-for fields (``Model`` / ``list[Model]`` results)
+        self._shaped: ShapedDecoder | None = None
 
-    def parse(self, body: bytes) -> T:
-        """Validate the raw reply into the declared result type."""
+    def parse(self, body: bytes, fields: Any = None) -> T:
+        """Validate the raw reply into the declared result type.
+
+        ``fields`` is the call's ``fields=`` value, if any: OK.ru sends just
+        those fields, so only they are validated (see :mod:`okru_sdk._shaped`).
+        """
         adapter = self._adapter
         if adapter is None:
             if self._factory is not None:
                 self.result_type, self._factory = self._factory(), None
             adapter = self._adapter = TypeAdapter(self.result_type)
+            self._shaped = shaped_decoder(self.result_type)
         if self.result_type is None and (not body or body.isspace()):
             return None  # type: ignore[return-value]  # T is None here
         try:
+            shaped = self._shaped
+            if shaped is not None and fields:
+                names = shaped.fields_for(fields.split(",") if isinstance(fields, str) else fields)
+                if names:
+                    return shaped.decode(body, names)  # type: ignore[no-any-return]
             return adapter.validate_json(body)
         except ValidationError as exc:
             raise ResponseDecodeError(
@@ -173,7 +187,7 @@ class API(GeneratedGroups):
             retry_safe=spec.retry_safe,
             signed=spec.signed,
         )
-        return spec.parse(body)
+        return spec.parse(body, params.get("fields"))
 
     def __repr__(self) -> str:
         return f"API({self.session!r})"
