@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import inspect
 import ipaddress
 import logging
 import math
 import time
+import traceback
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 from types import TracebackType
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -25,6 +28,7 @@ from typing_extensions import Self
 from .._json import loads
 from ..encoding import encode_params
 from ..errors import APIError, AuthError, OkError, RequestTimeout, TransportError
+from ..ratelimit import RateLimitSetting
 from ..redact import redact_body, redact_params, scrub, secret_values
 from ..retry import DEFAULT_RETRY, RetryPolicy
 from ..signing import (
@@ -35,6 +39,7 @@ from ..signing import (
     sign_params,
     sign_params_with_session_key,
 )
+from ..tokens import DEFAULT_TOKEN_STORE, Tokens, TokensCallback, TokenStore, check_expires_at
 from ..transport import DEFAULT_MAX_REPLY_SIZE, HttpReply, HttpTransport
 
 __all__ = [
@@ -143,23 +148,57 @@ class TokenSession:
         timeout: float = DEFAULT_TIMEOUT,
         retry: RetryPolicy = DEFAULT_RETRY,
         reauthorize: bool = False,
-        rate_limit: float | None = None,
+        rate_limit: RateLimitSetting | None = None,
         max_connections: int = 100,
         http: aiohttp.ClientSession | None = None,
         max_reply_size: int = DEFAULT_MAX_REPLY_SIZE,
         allow_insecure_http: bool = False,
         sign_session_key: bool = False,
+        refresh_token: str = "",
+        expires_at: float | datetime | None = None,
+        on_tokens: TokensCallback | None = None,
+        token_store: TokenStore | None = None,
+        token_key: str | None = None,
     ) -> None:
         timeout = check_seconds(timeout, "timeout")
         if not isinstance(retry, RetryPolicy):
             raise TypeError(f"retry must be a RetryPolicy, got {type(retry).__name__}")
+        if not isinstance(refresh_token, str):
+            raise TypeError(f"refresh_token must be a str, got {type(refresh_token).__name__}")
+        if on_tokens is not None and not callable(on_tokens):
+            raise TypeError(
+                f"on_tokens must be a callable taking Tokens, got {type(on_tokens).__name__}"
+            )
+        if token_key is not None and (not isinstance(token_key, str) or not token_key):
+            raise ValueError(f"token_key must be a non-empty str, got {token_key!r}")
+        if token_store is not None:
+            if token_key is None:
+                raise ValueError(
+                    "token_store needs token_key: the key under which this session's "
+                    "tokens are kept (one per application and user)"
+                )
+            if not isinstance(token_store, TokenStore):
+                raise TypeError(
+                    "token_store must have async load(key), async save(key, tokens) and "
+                    f"lock(key) (the TokenStore protocol), got {type(token_store).__name__}"
+                )
         self.app_id = str(app_id)
         self.app_key = app_key
         self._app_secret_key = app_secret_key
         self._access_token = access_token
         self._session_secret_key = session_secret_key
-        self._refresh_token = ""
-        self.expires_at: float | None = None
+        self._refresh_token = refresh_token
+        self.expires_at: float | None = check_expires_at(expires_at)
+        self._on_tokens = on_tokens
+        #: where the tokens are kept beyond this session (``None``: only here)
+        self.token_store: TokenStore | None = (
+            None
+            if token_key is None
+            else (DEFAULT_TOKEN_STORE if token_store is None else token_store)
+        )
+        self.token_key = token_key
+        #: bumped whenever the tokens change, so a waiter can tell a renewal happened
+        self._generation = 0
         self.api_url = check_url(api_url, "api_url", allow_insecure_http=allow_insecure_http)
         self.connect_url = check_url(
             connect_url, "connect_url", allow_insecure_http=allow_insecure_http
@@ -180,6 +219,8 @@ class TokenSession:
         self._fb_do = self.api_url + "/fb.do"
         self._signing_secret: str | None = None
         self._authorized = not self.needs_authorization
+        #: signed in and the token store read: calls may go
+        self._ready = self._authorized and self.token_store is None
         #: the one sign-in / renewal in flight; every concurrent caller awaits it
         self._auth_task: asyncio.Future[None] | None = None
         self._renew_task: asyncio.Future[None] | None = None
@@ -205,6 +246,16 @@ class TokenSession:
         return self._app_secret_key
 
     @property
+    def tokens(self) -> Tokens:
+        """The tokens held now, as :class:`~okru_sdk.tokens.Tokens` (secret material)."""
+        return Tokens(
+            access_token=self._access_token,
+            refresh_token=self._refresh_token,
+            session_secret_key=self._session_secret_key,
+            expires_at=self.expires_at,
+        )
+
+    @property
     def timeout(self) -> float:
         return self._transport.timeout
 
@@ -226,6 +277,23 @@ class TokenSession:
             self._refresh_token = refresh_token
         self.expires_at = None if expires_in is None else time.time() + expires_in
         self._signing_secret = self._secret_for(self.circuit)
+        self._generation += 1
+
+    def _adopt(self, tokens: Tokens) -> None:
+        """Hold ``tokens`` read from the token store (another session obtained them)."""
+        self._access_token = tokens.access_token
+        self._session_secret_key = tokens.session_secret_key
+        if tokens.refresh_token:
+            self._refresh_token = tokens.refresh_token
+        self.expires_at = tokens.expires_at
+        self._signing_secret = self._secret_for(self.circuit)
+        self._generation += 1
+
+    def _usable(self, tokens: Tokens | None) -> bool:
+        """Whether stored ``tokens`` can serve calls (now, or after a renewal)."""
+        if tokens is None or not tokens.access_token:
+            return False
+        return not tokens.expired() or bool(tokens.refresh_token or self._refresh_token)
 
     # -- circuit ---------------------------------------------------------------
 
@@ -267,11 +335,44 @@ class TokenSession:
         self._authorized = True
 
     async def _sign_in(self) -> None:
-        await self.authorize()
+        """First use: read the token store, and sign in when the session must.
+
+        A grant-flow session signs in under the store's lock for its key, after
+        reading the store again: a sign-in another session or process already
+        made is used instead (a code, for one, is good for one exchange only).
+        """
+        store, key = self.token_store, self.token_key
+        # a grant-flow session whose authorize() the caller ran directly
+        signed_in = self.needs_authorization and self._authorized
+        if store is None or key is None:
+            if not self._authorized:
+                await self.authorize()
+                signed_in = True
+        elif signed_in:
+            async with store.lock(key):
+                await store.save(key, self.tokens)
+        else:
+            stored = await store.load(key)
+            if self._usable(stored):
+                assert stored is not None
+                self._adopt(stored)
+            elif not self._authorized:
+                async with store.lock(key):
+                    stored = await store.load(key)
+                    if self._usable(stored):
+                        assert stored is not None
+                        self._adopt(stored)
+                    else:
+                        await self.authorize()
+                        await store.save(key, self.tokens)
+                        signed_in = True
         self._authorized = True
+        self._ready = True
+        if signed_in:
+            await self._report_tokens()
 
     async def _ensure_authorized(self, deadline: float | None = None) -> None:
-        if self._authorized:
+        if self._ready:
             return
         if deadline is None:
             deadline = asyncio.get_running_loop().time() + self.retry.total_timeout
@@ -459,17 +560,47 @@ class TokenSession:
     async def _renew(self, stale_token: str, deadline: float) -> bool:
         """Replace the access token ``stale_token``; concurrent callers share one renewal.
 
-        Returns whether the session now holds a token other than the stale one.
-        A failed renewal fails every call that waited for it.
+        Returns whether the session now holds other tokens than before. A
+        failed renewal fails every call that waited for it. A session with a
+        token store also looks there, so a token renewed elsewhere is used
+        even by a session that cannot renew by itself.
         """
-        if not self.can_renew:
+        if not self.can_renew and self.token_store is None:
             return False
         if self._access_token != stale_token:
             return True  # another call renewed it already
-        await self._single_flight("_renew_task", self._renew_now, deadline, "renewing the token")
-        return True
+        generation = self._generation
+        await self._single_flight(
+            "_renew_task", lambda: self._renew_now(stale_token), deadline, "renewing the token"
+        )
+        return self._generation != generation
 
-    async def _renew_now(self) -> None:
+    async def _renew_now(self, stale_token: str) -> None:
+        store, key = self.token_store, self.token_key
+        if store is None or key is None:
+            await self._obtain_new_tokens()
+        else:
+            async with store.lock(key):
+                # Read again under the lock: another session or process may have
+                # renewed already, and its token is as good as a new one.
+                stored = await store.load(key)
+                if (
+                    stored is not None
+                    and stored.access_token
+                    and stored.access_token != stale_token
+                    and not stored.expired()
+                ):
+                    self._adopt(stored)
+                    return
+                if stored is not None and stored.refresh_token and not self._refresh_token:
+                    self._refresh_token = stored.refresh_token
+                if not self.can_renew:
+                    return  # nothing to renew with: the call ends with its error
+                await self._obtain_new_tokens()
+                await store.save(key, self.tokens)
+        await self._report_tokens()
+
+    async def _obtain_new_tokens(self) -> None:
         if self._refresh_token:
             from .oauth import refresh_access_token
 
@@ -477,6 +608,33 @@ class TokenSession:
         else:
             log.info("%s: signing in again after the session expired", type(self).__name__)
             await self.authorize()
+
+    async def _report_tokens(self) -> None:
+        """Hand the new tokens to ``on_tokens``; its failure is logged, not raised.
+
+        The session already holds (and the token store already has) the new
+        tokens, so the call that caused the renewal goes on; the log line says
+        what the callback raised, with every token scrubbed from it.
+        """
+        callback = self._on_tokens
+        if callback is None:
+            return
+        tokens = self.tokens
+        try:
+            result = callback(tokens)
+            if inspect.isawaitable(result):
+                await result
+        except Exception as exc:
+            text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            secrets = secret_values(
+                {}, *self._secret_values(), tokens.refresh_token, tokens.session_secret_key
+            )
+            text = scrub(text.encode("utf-8", "surrogatepass"), secrets).decode("utf-8", "replace")
+            log.error(
+                "%s: on_tokens raised; the session keeps the new tokens and the call goes on:\n%s",
+                type(self).__name__,
+                text.rstrip(),
+            )
 
     def _sign(self, method: str, wire: dict[str, str], mode: SessionMode, signed: bool) -> None:
         wire.pop("sig", None)

@@ -220,8 +220,7 @@ class _DialogWalk:
         where = _describe(url)
         client = transport._client()
         try:
-            if transport._limiter is not None:
-                await asyncio.wait_for(transport._limiter.acquire(), seconds)
+            await transport.wait_for_budget(_WHAT, seconds)
             async with client.request(
                 http_method,
                 url,

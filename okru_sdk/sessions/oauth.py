@@ -127,7 +127,9 @@ async def request_token(
         params = {**params, "client_secret": session.app_secret_key}
     transport, api_url = session._transport, session.api_url
     what = f"{TOKEN_ENDPOINT} ({grant})"
-    reply = await transport.request("POST", f"{api_url}/{TOKEN_ENDPOINT}", what=what, data=params)
+    reply = await transport.request(
+        "POST", f"{api_url}/{TOKEN_ENDPOINT}", what=what, data=params, budget=TOKEN_ENDPOINT
+    )
     body = reply.body
     ok = 200 <= reply.status < 300
     try:

@@ -26,8 +26,7 @@ class RefreshSession(TokenSession):
         refresh_token: str,
         **settings: Unpack[SessionSettings],
     ) -> None:
-        super().__init__(app_id, app_key, app_secret_key, **settings)
-        self._refresh_token = refresh_token
+        super().__init__(app_id, app_key, app_secret_key, refresh_token=refresh_token, **settings)
 
     async def authorize(self) -> None:
         await refresh_access_token(self)

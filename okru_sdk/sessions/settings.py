@@ -6,7 +6,9 @@ from typing import TypedDict
 
 import aiohttp
 
+from ..ratelimit import RateLimitSetting
 from ..retry import RetryPolicy
+from ..tokens import TokensCallback, TokenStore
 
 __all__ = ["SessionSettings"]
 
@@ -22,8 +24,11 @@ class SessionSettings(TypedDict, total=False):
     retry: RetryPolicy
     #: implicit and password flows: sign in again when the session expires
     reauthorize: bool
-    #: client-side limit, calls per second (needs the ``ratelimit`` extra: aiolimiter)
-    rate_limit: float | None
+    #: client-side budget: calls per second in this process (needs the ``ratelimit``
+    #: extra: aiolimiter), an object with ``async acquire()`` (such as
+    #: ``okru_sdk.distributed.RedisRateLimiter``), or a mapping of method patterns
+    #: (``"notifications.*"``) to either; see ``okru_sdk.ratelimit``
+    rate_limit: RateLimitSetting | None
     #: cap on concurrent connections of the SDK-owned aiohttp session; default 100
     max_connections: int
     #: an aiohttp session to use; the SDK never closes one it was given
@@ -35,3 +40,11 @@ class SessionSettings(TypedDict, total=False):
     #: sign a legacy ``session_key`` parameter (OK.ru's JS SDK does); default False,
     #: as the current OK.ru text leaves it out of the signature
     sign_session_key: bool
+    #: called with the new ``Tokens`` after every sign-in and renewal (plain or async);
+    #: what it raises is logged, and the call goes on
+    on_tokens: TokensCallback | None
+    #: where the tokens are kept and renewals are coordinated (``TokenStore``);
+    #: default: one in-memory store per process, used when ``token_key`` is given
+    token_store: TokenStore | None
+    #: the key of this session's tokens in the token store (one per application and user)
+    token_key: str | None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from typing_extensions import Unpack
 
 from ..signing import Circuit
@@ -26,6 +28,9 @@ class ClientSession(TokenSession):
         app_key: str,
         session_secret_key: str,
         access_token: str = "",
+        *,
+        refresh_token: str = "",
+        expires_at: float | datetime | None = None,
         **settings: Unpack[SessionSettings],
     ) -> None:
         super().__init__(
@@ -33,12 +38,19 @@ class ClientSession(TokenSession):
             app_key,
             access_token=access_token,
             session_secret_key=session_secret_key,
+            refresh_token=refresh_token,
+            expires_at=expires_at,
             **settings,
         )
 
 
 class ServerSession(TokenSession):
-    """Server-server circuit: calls are signed with md5(access_token + app secret key)."""
+    """Server-server circuit: calls are signed with md5(access_token + app secret key).
+
+    Built from a stored token with its ``refresh_token=`` (and ``expires_at=``),
+    it renews itself at ``token.do`` once ``expires_at`` has passed and when a
+    call fails with 102 (session expired).
+    """
 
     pinned_circuit = Circuit.SERVER
 
@@ -48,6 +60,9 @@ class ServerSession(TokenSession):
         app_key: str,
         app_secret_key: str,
         access_token: str,
+        *,
+        refresh_token: str = "",
+        expires_at: float | datetime | None = None,
         **settings: Unpack[SessionSettings],
     ) -> None:
         super().__init__(
@@ -55,5 +70,7 @@ class ServerSession(TokenSession):
             app_key,
             app_secret_key,
             access_token,
+            refresh_token=refresh_token,
+            expires_at=expires_at,
             **settings,
         )
