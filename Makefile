@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint format typecheck generate check-generated bench soak clean
+.PHONY: venv demo test lint format typecheck generate check-generated bench soak docs clean
 
 venv: $(STAMP)
 
@@ -32,10 +32,10 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache site
 
 # The generated folders; check-generated fails on any difference or stray file.
-GENERATED := okru_sdk/_generated docs/catalogue.md tests/codegen/golden tests/contract
+GENERATED := okru_sdk/_generated docs/catalogue.md docs/reference tests/codegen/golden tests/contract
 
 generate: $(STAMP)
 	$(BIN)/python -m codegen
@@ -51,3 +51,8 @@ bench: $(STAMP)
 
 soak: $(STAMP)
 	$(BIN)/python benchmarks/soak.py
+
+# The documentation site (mkdocs.yml; pages in docs/, the reference from `make generate`).
+docs: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,docs]'
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict --site-dir site

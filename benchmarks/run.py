@@ -7,9 +7,14 @@ measures in one run:
 1. calls/s and client CPU per call of five clients, interleaved in rounds:
    (a) hand-written aiohttp POST, (a') the same with GET, (b) ``api.call``,
    (c) the typed methods, (d) aiookru 1.0.0; with 1 and 50 calls in flight;
-   with a one-user reply and a 1,000-user reply;
+   with a one-user reply and a 1,000-user reply; then N small calls in one
+   ``api.batch()`` against N separate typed calls (``benchmarks/batch_bench.py``);
+   ``api.paginate`` against the same pages fetched by hand (``benchmarks/paging_bench.py``);
 2. import cost, the first call into a new method group, loading every model;
-3. the time of ``python -m codegen`` (into a temporary folder).
+3. the time of ``python -m codegen`` (into a temporary folder);
+4. a video upload from disk (``--upload-mb``, default 256 MiB) with ``api.upload.video``
+   against a hand-written aiohttp streaming upload (``benchmarks/upload_bench.py``,
+   which writes its own section of the results).
 
 The results go to ``benchmarks/RESULTS.md`` (see ``benchmarks/README.md``).
 Only the standard library is imported at the top: the measured packages are
@@ -732,6 +737,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--imports", type=int, default=7, help="fresh processes per import case")
     parser.add_argument("--first-calls", type=int, default=5, help="fresh processes, first call")
     parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument(
+        "--upload-mb", type=int, default=256, help="file size of the video upload benchmark, MiB"
+    )
+    parser.add_argument(
+        "--chart",
+        type=Path,
+        default=REPO / "docs" / "performance" / "bench.svg",
+        help="the chart of the call cases, for the documentation site",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -757,6 +771,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     with bench_server() as info:
         log(f"server at {info['url']}")
         cells = asyncio.run(throughput(info, args.rounds, args.seconds, log))
+        from batch_bench import measure_batch, render_batch  # benchmarks/batch_bench.py
+
+        batch = asyncio.run(measure_batch(info, args.rounds, log))
+        from paging_bench import measure_paging, render_paging  # benchmarks/paging_bench.py
+
+        paging = asyncio.run(measure_paging(info, args.rounds, log))
+        import shared_limits  # benchmarks/shared_limits.py: RedisRateLimiter vs local limiter
+
+        shared = shared_limits.measure(info, args.rounds)
+        log(f"shared limits: {shared.get('skipped', 'done')}")
         first = [run_child(["first-call", json.dumps(info)]) for _ in range(args.first_calls)]
         log("first calls done")
     imports = measure_imports(args.imports)
@@ -779,9 +803,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         codegen,
         time.perf_counter() - started,
     )
+    report += "\n" + render_batch(batch)
+    report += "\n" + render_paging(paging)
+    report += shared_limits.render(shared)
     args.output.write_text(report, encoding="utf-8")
     print(report)
     log(f"written to {args.output}")
+    # video upload vs a hand-written aiohttp upload (benchmarks/upload_bench.py): it
+    # prints its table and writes its own "Uploads" section into the same file
+    upload_args = ["--size-mb", str(args.upload_mb), "--results", str(args.output)]
+    subprocess.run([PYTHON, str(HERE / "upload_bench.py"), *upload_args], check=True, cwd=REPO)
+    from chart import write_chart  # benchmarks/chart.py, beside this file
+
+    chart_groups = [
+        (
+            f"{PAYLOAD_LABELS[payload]}, {inflight} in flight",
+            {
+                case: cells[case, payload, inflight].rate / cells["a", payload, inflight].rate
+                for case in CASES
+            },
+        )
+        for payload in PAYLOADS
+        for inflight in INFLIGHT
+    ]
+    day = datetime.date.today().isoformat()
+    log(f"chart written to {write_chart(chart_groups, args.chart, day)}")
     return 0
 
 

@@ -25,6 +25,9 @@ import sys
 from typing import Any
 
 from aiohttp import web
+from batch_bench import SMALL_METHODS  # benchmarks/batch_bench.py, beside this file
+from paging_bench import METHOD as PAGED_METHOD  # benchmarks/paging_bench.py
+from paging_bench import relations
 
 from okru_sdk.testing import JSON_CONTENT_TYPE, MethodCall, OkEmulator, RecordedRequest, Token
 from okru_sdk.testing.catalogue import register_catalogue
@@ -126,6 +129,11 @@ async def serve(port: int) -> None:
     # group.getInfo answers its catalogue example: the first-call measurement uses
     # it to warm pydantic up with another group before timing api.users
     register_catalogue(emu, only=["group.getInfo"])
+    # the small methods of the batch case (benchmarks/batch_bench.py), if not served yet
+    register_catalogue(emu, only=SMALL_METHODS)
+    # the paging case (benchmarks/paging_bench.py): a list the emulator pages through
+    register_catalogue(emu, only=[PAGED_METHOD])
+    emu.set_list(PAGED_METHOD, relations())
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -5,7 +5,9 @@ With no arguments (what ``make generate`` runs) it writes:
 - ``schema/`` -> ``okru_sdk/_generated/``, ``docs/catalogue.md`` and the
   contract tests ``tests/contract/test_<group>.py``;
 - ``tests/codegen/fixture_schema/`` -> ``tests/codegen/golden/`` (the golden copy
-  the generator's tests compare against).
+  the generator's tests compare against);
+- ``schema/`` -> ``docs/reference/``, the documentation site's reference pages
+  (:mod:`codegen.docs_site`).
 
 ``--schema DIR --out DIR --docs FILE [--contract DIR]`` runs one catalogue to a
 place of your choice.
@@ -60,6 +62,11 @@ def main(argv: list[str] | None = None) -> int:
         for schema, out, docs, contract in targets:
             count = run(schema, out, docs, contract)
             print(f"codegen: {count} methods from {schema} -> {out}", file=sys.stderr)
+        if not all(given):  # the docs site's reference pages, from the real catalogue
+            from .docs_site import write_reference
+
+            pages = write_reference(load_catalogue(TARGETS[0][0]), REPO / "docs" / "reference")
+            print(f"codegen: {pages} reference pages -> docs/reference", file=sys.stderr)
     except CatalogueError as exc:
         print(f"codegen: bad catalogue entry: {exc}", file=sys.stderr)
         return 1

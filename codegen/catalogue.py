@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .naming import class_name, python_param_name, snake_case
 from .types import TypeExpr, TypeSyntaxError, parse_type
@@ -26,9 +33,12 @@ __all__ = [
     "ErrorCode",
     "ErrorFamily",
     "Group",
+    "InputField",
+    "InputType",
     "Method",
     "ObjectSchema",
     "Param",
+    "Paging",
     "Scope",
     "ScopeUse",
     "load_catalogue",
@@ -110,6 +120,9 @@ class Param(_Strict):
     #: the value is a secret (password, token, key, code): redacted from logs, errors
     #: and server echoes
     secret: bool = False
+    #: for a ``json`` parameter: the input shape from ``schema/inputs/`` that types it
+    #: (a ``TypedDict`` in ``okru_sdk.inputs``); the run-time check stays "a mapping"
+    shape: str | None = None
     description: str = ""
     #: how the type is known: doc, legacy, code or inferred
     type_source: TypeSource | None = None
@@ -143,6 +156,8 @@ class Param(_Strict):
 
     @property
     def annotation(self) -> str:
+        if self.shape:
+            return self.shape
         if self.fields_of:
             return f"Sequence[{self.fields_of}Field | str]"
         literal = None
@@ -163,6 +178,80 @@ class Param(_Strict):
         """The item kind of a list parameter, else ``None``."""
         item = self.type_expr.item
         return RUNTIME_KINDS[item.name] if item is not None else None
+
+
+#: parameter and reply-field names each paging style uses unless the block says otherwise
+PAGING_DEFAULTS: dict[str, dict[str, str]] = {
+    "anchor": {
+        "anchor_param": "anchor",
+        "anchor_field": "anchor",
+        "direction_param": "direction",
+        "count_param": "count",
+    },
+    "legacy_anchor": {
+        "anchor_param": "pagingAnchor",
+        "anchor_field": "pagingAnchor",
+        "direction_param": "pagingDirection",
+        "count_param": "count",
+    },
+    "offset": {"offset_param": "offset", "count_param": "count"},
+}
+
+
+class Paging(_Strict):
+    """A method's ``paging:`` block: which convention it follows and where the list is.
+
+    Parameter names are wire names of the method's parameters; reply fields are
+    wire names in the result, dotted for a nested field (``category.badges``).
+    Names the style implies (``PAGING_DEFAULTS``) may be left out; write
+    ``null`` for one the method does not have (``direction_param: null``).
+    """
+
+    style: Literal["anchor", "legacy_anchor", "offset"]
+    #: the result field holding the page's list
+    items: str
+    #: ``result``: the fields are checked against the result object; ``example``: the
+    #: result is untyped ``json`` and the field names come from the catalogue example
+    #: (a guess from an illustrative reply, said so in the docs)
+    items_source: Literal["result", "example"] = "result"
+    anchor_param: str | None = None
+    anchor_field: str | None = None
+    direction_param: str | None = None
+    count_param: str | None = None
+    offset_param: str | None = None
+    #: the result field saying whether more pages follow (``has_more``, ``hasMore``)
+    has_more_field: str | None = None
+    #: the result field with the total count (``totalCount``, ``total_count``)
+    total_field: str | None = None
+    note: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _style_defaults(cls, data: Any) -> Any:
+        style = data.get("style") if isinstance(data, dict) else None
+        if isinstance(style, str) and style in PAGING_DEFAULTS:
+            return {**PAGING_DEFAULTS[data["style"]], **data}
+        return data
+
+    def param_names(self) -> dict[str, str]:
+        """Role -> wire name of every parameter the block names."""
+        roles = {
+            "anchor_param": self.anchor_param,
+            "direction_param": self.direction_param,
+            "count_param": self.count_param,
+            "offset_param": self.offset_param,
+        }
+        return {role: name for role, name in roles.items() if name is not None}
+
+    def field_paths(self) -> dict[str, str]:
+        """Role -> dotted result field of every reply field the block names."""
+        roles = {
+            "items": self.items,
+            "anchor_field": self.anchor_field,
+            "has_more_field": self.has_more_field,
+            "total_field": self.total_field,
+        }
+        return {role: path for role, path in roles.items() if path is not None}
 
 
 class Method(_Strict):
@@ -197,6 +286,8 @@ class Method(_Strict):
     result_source: TypeSource | None = None
     #: maintainer notes: overrides, doubts, limits; shown in the docstring
     notes: str | None = None
+    #: how the method pages (``api.paginate``); ``None`` when it does not
+    paging: Paging | None = None
 
     @field_validator("scopes", mode="before")
     @classmethod
@@ -300,6 +391,64 @@ class ObjectSchema(_Strict):
     schema_: dict[str, Any]
 
 
+class InputField(_Strict):
+    """One key of an input shape (a ``TypedDict`` key)."""
+
+    #: the JSON key, exactly as OK.ru reads it
+    name: str
+    #: a type of the type language: a scalar, ``list[...]`` or the name of an input shape
+    type: str
+    required: bool = False
+    #: closed set of values: ``Literal[...]``, so another value is a type error
+    enum: list[str] | None = None
+    #: values seen but not known to be complete: documented only
+    known_values: list[str] | None = None
+    description: str = ""
+    type_source: TypeSource | None = None
+    note: str | None = None
+
+    @property
+    def type_expr(self) -> TypeExpr:
+        return parse_type(self.type)
+
+    @property
+    def annotation(self) -> str:
+        literal = None
+        if self.enum:
+            literal = "Literal[" + ", ".join(_py_str(v) for v in self.enum) + "]"
+        return _input_annotation(self.type_expr, literal)
+
+
+class InputType(_Strict):
+    """A JSON shape a method parameter takes: a ``TypedDict``, or a union of them.
+
+    ``tag`` makes the shape one member of a tagged union: it gets a required
+    ``"type": Literal[<tag>]`` key, so a misspelt media type is a type error.
+    Untagged members of a union are told apart by their keys.
+    """
+
+    #: the Python name (PascalCase), ``from okru_sdk.inputs import <name>``
+    name: str
+    description: str
+    #: the value of the ``type`` key of a tagged shape
+    tag: str | None = None
+    fields: list[InputField] = Field(default_factory=list)
+    #: a union of other (tagged) shapes instead of keys of its own
+    union: list[str] | None = None
+    source: list[str] = Field(default_factory=list)
+    note: str | None = None
+    #: set by the loader
+    file: str = ""
+
+
+class InputsFile(_Strict):
+    """One ``schema/inputs/<name>.yaml`` file: related input shapes."""
+
+    description: str
+    source: list[str] = Field(default_factory=list)
+    types: list[InputType]
+
+
 class ErrorFamily(_Strict):
     name: str
     class_name: str
@@ -345,6 +494,8 @@ class Catalogue(_Strict):
     groups: list[Group]
     objects: list[ObjectSchema]
     enums: list[EnumType] = Field(default_factory=list)
+    #: input shapes (``schema/inputs/``), in file and declaration order
+    inputs: list[InputType] = Field(default_factory=list)
     families: list[ErrorFamily]
     errors: list[ErrorCode]
     scopes: list[Scope]
@@ -369,6 +520,17 @@ def _mentions_json(expr: TypeExpr) -> bool:
     if expr.item is not None:
         return _mentions_json(expr.item)
     return expr.kind == "scalar" and expr.name == "json"
+
+
+def _input_annotation(expr: TypeExpr, literal: str | None = None) -> str:
+    """The annotation of an input-shape key: scalars as for parameters, lists as
+    ``Sequence[...]``, other shapes by name."""
+    if expr.kind == "list":
+        assert expr.item is not None
+        return f"Sequence[{_input_annotation(expr.item, literal)}]"
+    if expr.kind == "object":
+        return expr.name
+    return expr.param_annotation(literal)
 
 
 def _py_str(value: str) -> str:
@@ -452,7 +614,8 @@ def _load(root: Path) -> Catalogue:
     method_files = sorted((root / "methods").glob("*.yaml"))
     object_files = sorted((root / "objects").glob("*.yaml"))
     enum_files = sorted((root / "enums").glob("*.yaml"))
-    all_files = [*method_files, *object_files, *enum_files]
+    input_files = sorted((root / "inputs").glob("*.yaml"))
+    all_files = [*method_files, *object_files, *enum_files, *input_files]
     for extra in ("errors.yaml", "scopes.yaml"):
         if not (root / extra).is_file():
             raise CatalogueError(extra, "-", "-", f"missing file {root / extra}")
@@ -462,13 +625,15 @@ def _load(root: Path) -> Catalogue:
     objects = _load_objects(root, object_files)
     families, errors = _load_errors(root)
     enums = _load_enums(root, enum_files)
+    inputs = _load_inputs(root, input_files)
     groups = [_resolve_enums(_load_group(root, path), enums) for path in method_files]
-    _check_methods(groups, {o.title for o in objects}, {s.name for s in scopes})
+    _check_methods(groups, objects, {s.name for s in scopes}, {i.name for i in inputs})
     return Catalogue(
         root=str(root),
         groups=sorted(groups, key=lambda g: g.group),
         objects=objects,
         enums=sorted(enums.values(), key=lambda e: e.name),
+        inputs=inputs,
         families=families,
         errors=errors,
         scopes=scopes,
@@ -623,7 +788,10 @@ def _load_group(root: Path, path: Path) -> Group:
     return group.model_copy(update={"file": rel})
 
 
-def _check_methods(groups: list[Group], objects: set[str], scopes: set[str]) -> None:
+def _check_methods(
+    groups: list[Group], objects: list[ObjectSchema], scopes: set[str], inputs: set[str]
+) -> None:
+    titles = {o.title for o in objects}
     seen: dict[str, str] = {}
     group_py: dict[str, str] = {}
     for group in groups:
@@ -633,7 +801,9 @@ def _check_methods(groups: list[Group], objects: set[str], scopes: set[str]) -> 
         group_py[group.py_name] = rel
         py_names: set[str] = set()
         for method in group.methods:
-            _check_method(rel, group, method, objects, scopes)
+            _check_method(rel, group, method, titles, scopes, inputs)
+            if method.paging is not None:
+                _check_paging(rel, method, method.paging, objects)
             if method.name in seen:
                 raise CatalogueError(
                     rel, method.name, "name", f"duplicate method, also in {seen[method.name]}"
@@ -644,14 +814,26 @@ def _check_methods(groups: list[Group], objects: set[str], scopes: set[str]) -> 
             py_names.add(method.py_name)
 
 
+#: builtins the generated annotations use: a method of that name would shadow them in its class
+_SHADOWED_BUILTINS = frozenset({"list", "dict", "str", "int", "float", "bool", "type", "object"})
+
+
 def _check_method(
-    rel: str, group: Group, method: Method, objects: set[str], scopes: set[str]
+    rel: str, group: Group, method: Method, objects: set[str], scopes: set[str], inputs: set[str]
 ) -> None:
     name = method.name
     if "." not in name or method.group_name != group.group:
         raise CatalogueError(rel, name, "name", f"must be '{group.group}.<method>'")
     if not method.description.strip():
         raise CatalogueError(rel, name, "description", "must not be empty")
+    if method.py_name in _SHADOWED_BUILTINS:
+        raise CatalogueError(
+            rel,
+            name,
+            "python_name",
+            f"{method.py_name!r} would shadow the builtin in the group's annotations: "
+            "set a python_name",
+        )
     for scope in method.scopes:
         if scope.name not in scopes:
             raise CatalogueError(rel, name, "scopes", f"unknown scope {scope.name!r}")
@@ -694,6 +876,13 @@ def _check_method(
                 raise CatalogueError(
                     rel, name, f"{field}.default", f"{param.default!r} is not in the enum"
                 )
+        if param.shape is not None:
+            if param.shape not in inputs:
+                raise CatalogueError(
+                    rel, name, f"{field}.shape", f"unknown input shape {param.shape!r} (inputs/)"
+                )
+            if param.type != "json":
+                raise CatalogueError(rel, name, f"{field}.shape", "only for a 'json' parameter")
         if param.required and param.default is not None:
             raise CatalogueError(rel, name, f"{field}.default", "a required param has no default")
         if param.name in wire_names:
@@ -702,3 +891,197 @@ def _check_method(
             raise CatalogueError(rel, name, f"{field}.python_name", "duplicate Python name")
         wire_names.add(param.name)
         py_names.add(param.py_name)
+
+
+# -- input shapes ---------------------------------------------------------------------
+
+
+def _load_inputs(root: Path, files: list[Path]) -> list[InputType]:
+    types: list[InputType] = []
+    where: dict[str, str] = {}
+    for path in files:
+        rel = path.relative_to(root).as_posix()
+        data = _read_yaml(path, rel)
+        try:
+            parsed = InputsFile.model_validate(data)
+        except ValidationError as exc:
+            raise _validation_error(rel, data, exc, "types") from exc
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", path.stem):
+            raise CatalogueError(rel, "-", "-", "file names are snake_case")
+        for shape in parsed.types:
+            if not re.fullmatch(r"[A-Z][A-Za-z0-9]*", shape.name):
+                raise CatalogueError(rel, shape.name, "name", "input shape names are PascalCase")
+            if shape.name in where:
+                raise CatalogueError(
+                    rel, shape.name, "name", f"duplicate input shape, also in {where[shape.name]}"
+                )
+            where[shape.name] = rel
+            types.append(shape.model_copy(update={"file": rel}))
+    by_name = {t.name: t for t in types}
+    for shape in types:
+        _check_input(shape, by_name)
+    return types
+
+
+def _check_input(shape: InputType, by_name: dict[str, InputType]) -> None:
+    rel, name = shape.file, shape.name
+    if shape.union is not None:
+        if shape.fields or shape.tag is not None:
+            raise CatalogueError(rel, name, "union", "a union has no fields or tag of its own")
+        if len(shape.union) < 2:
+            raise CatalogueError(rel, name, "union", "a union needs at least two members")
+        tags: dict[str, str] = {}
+        for member in shape.union:
+            other = by_name.get(member)
+            if other is None:
+                raise CatalogueError(rel, name, "union", f"unknown input shape {member!r}")
+            if other.union is not None:
+                raise CatalogueError(rel, name, "union", f"{member} is a union itself")
+            if other.tag is None:
+                continue  # told apart by its keys
+            if other.tag in tags:
+                shared = f"{member} and {tags[other.tag]} share the tag {other.tag!r}"
+                raise CatalogueError(rel, name, "union", shared)
+            tags[other.tag] = member
+        return
+    if not shape.fields and shape.tag is None:
+        raise CatalogueError(rel, name, "fields", "a shape needs fields, a tag, or a union")
+    keys: set[str] = {"type"} if shape.tag is not None else set()
+    for item in shape.fields:
+        field = f"fields.{item.name}"
+        if item.name in keys:
+            why = "the tag's key" if item.name == "type" and shape.tag else "a duplicate key"
+            raise CatalogueError(rel, name, field, f"{item.name!r} is {why}")
+        keys.add(item.name)
+        try:
+            expr = item.type_expr
+        except TypeSyntaxError as exc:
+            raise CatalogueError(rel, name, f"{field}.type", str(exc)) from exc
+        base = expr
+        while base.item is not None:
+            base = base.item
+        if base.kind == "object" and base.name not in by_name:
+            raise CatalogueError(
+                rel, name, f"{field}.type", f"unknown input shape {base.name!r} (inputs/)"
+            )
+        if base.name == "none":
+            raise CatalogueError(rel, name, f"{field}.type", "'none' is not a value type")
+        if item.enum is not None and (base.kind != "scalar" or base.name != "string"):
+            raise CatalogueError(rel, name, f"{field}.enum", "only string values can be enums")
+        if item.enum is not None and not item.enum:
+            raise CatalogueError(rel, name, f"{field}.enum", "an enum needs values")
+
+
+# -- paging -----------------------------------------------------------------------------
+
+#: role -> (JSON Schema type, JSON value check, what to call it) of the reply fields
+_PAGING_FIELD_KINDS: dict[str, tuple[str, type | tuple[type, ...], str]] = {
+    "items": ("array", list, "a list"),
+    "anchor_field": ("string", str, "a string"),
+    "has_more_field": ("boolean", bool, "a boolean"),
+    "total_field": ("integer", int, "an integer"),
+}
+#: role -> catalogue scalar types the parameter may have
+_PAGING_PARAM_TYPES: dict[str, tuple[str, ...]] = {
+    "anchor_param": ("string",),
+    "direction_param": ("string",),
+    "count_param": ("int", "long"),
+    "offset_param": ("int", "long"),
+}
+
+
+def _check_paging(rel: str, method: Method, paging: Paging, objects: list[ObjectSchema]) -> None:
+    name = method.name
+
+    def fail(field: str, message: str) -> CatalogueError:
+        return CatalogueError(rel, name, f"paging.{field}" if field else "paging", message)
+
+    if paging.style == "offset":
+        if paging.offset_param is None:
+            raise fail("offset_param", "the offset style needs the parameter to send the offset in")
+        for role in ("anchor_param", "anchor_field", "direction_param"):
+            if getattr(paging, role) is not None:
+                raise fail(role, "the offset style has no anchor or direction")
+    else:
+        if paging.anchor_param is None or paging.anchor_field is None:
+            raise fail("anchor_param", f"the {paging.style} style needs the anchor param and field")
+        if paging.offset_param is not None:
+            raise fail("offset_param", f"the {paging.style} style has no offset")
+    params = {p.name: p for p in method.params}
+    if any(p.py_name == "limit" for p in method.params):
+        raise fail("", "a parameter named limit clashes with api.paginate(..., limit=)")
+    for role, wire in paging.param_names().items():
+        param = params.get(wire)
+        if param is None:
+            implied = role in PAGING_DEFAULTS[paging.style]
+            hint = " (write null if the method has none)" if implied else ""
+            raise fail(role, f"the method has no parameter {wire!r}{hint}")
+        if param.type not in _PAGING_PARAM_TYPES[role]:
+            allowed = " or ".join(_PAGING_PARAM_TYPES[role])
+            raise fail(role, f"parameter {wire!r} is {param.type}, not {allowed}")
+        if role == "anchor_param" and param.closed_enum:
+            raise fail(role, f"parameter {wire!r} has a closed enum, so it cannot take anchors")
+        if param.required and role in ("anchor_param", "offset_param"):
+            raise fail(role, f"parameter {wire!r} is required: the first page leaves it out")
+    result = method.result_expr
+    if result.kind == "object":
+        if paging.items_source != "result":
+            raise fail("items_source", "the result is a typed object: check fields against it")
+        by_title = {o.title: o for o in objects}
+        by_file = {Path(o.file).name: o for o in objects}
+        for role, path in paging.field_paths().items():
+            _check_schema_field(fail, role, path, by_title[result.name].schema_, by_file)
+    elif result.kind == "scalar" and result.name == "json":
+        if paging.items_source != "example":
+            raise fail(
+                "items_source",
+                "the result is untyped json, so the fields can only come from the example: "
+                "write items_source: example (and keep the field names the example shows)",
+            )
+        for role, path in paging.field_paths().items():
+            _check_example_field(fail, role, path, method.example)
+    else:
+        raise fail("", f"a paged method's result is an object or json, not {method.result!r}")
+
+
+def _check_schema_field(
+    fail: Callable[[str, str], CatalogueError],
+    role: str,
+    path: str,
+    schema: dict[str, Any],
+    by_file: dict[str, ObjectSchema],
+) -> None:
+    node = schema
+    parts = path.split(".")
+    for i, part in enumerate(parts):
+        prop = node.get("properties", {}).get(part)
+        if prop is None:
+            where = ".".join(parts[:i]) or "the result"
+            raise fail(role, f"{where} has no field {part!r}")
+        if "$ref" in prop:
+            prop = by_file[prop["$ref"]].schema_
+        if i < len(parts) - 1:
+            if prop.get("type") != "object":
+                raise fail(role, f"{'.'.join(parts[: i + 1])} is not an object")
+            node = prop
+            continue
+        wanted, _, what = _PAGING_FIELD_KINDS[role]
+        if prop.get("type") != wanted:
+            raise fail(role, f"{path} is {prop.get('type')!r} in the result, not {what}")
+
+
+def _check_example_field(
+    fail: Callable[[str, str], CatalogueError], role: str, path: str, example: Any
+) -> None:
+    value = example
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            raise fail(role, f"the example has no {path!r}, so nothing backs the name")
+        value = value[part]
+    _, kind, what = _PAGING_FIELD_KINDS[role]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise fail(role, f"{path} is not {what} in the example")
+    if role == "items" and (
+        not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value)
+    ):
+        raise fail(role, f"{path} in the example must hold at least one item, all objects")

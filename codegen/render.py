@@ -23,6 +23,8 @@ from .catalogue import Catalogue, Method
 from .catalogue import Param as CatalogueParam
 from .contract import example_args
 from .coverage import compute_coverage
+from .inputs import input_shapes
+from .paging import paged_methods, paging_facts, paging_summary, spec_paging
 
 __all__ = ["generate"]
 
@@ -53,6 +55,9 @@ def _env() -> jinja2.Environment:
     env.filters["pytuple"] = _pytuple
     env.filters["example_json"] = _example_json
     env.filters["example_args"] = example_args
+    env.filters["spec_paging"] = spec_paging
+    env.filters["paging_facts"] = paging_facts
+    env.filters["comment"] = _comment
     return env
 
 
@@ -111,6 +116,20 @@ def _docwrap(text: str, indent: int) -> str:
     return "\n".join(["", *_wrap(text, pad), pad])
 
 
+def _comment(text: str, indent: int) -> str:
+    """``#:`` comment lines for ``text`` at ``indent`` (the first line carries no indent)."""
+    pad = " " * indent
+    lines = textwrap.wrap(
+        " ".join(text.split()),
+        width=DOC_WIDTH,
+        initial_indent="#: ",
+        subsequent_indent="#: ",
+        break_long_words=True,
+        break_on_hyphens=False,
+    )
+    return ("\n" + pad).join(lines)
+
+
 def _pyrepr(value: Any) -> str:
     return pprint.pformat(value, width=80, sort_dicts=False)
 
@@ -148,6 +167,8 @@ def _param_doc(method: Method) -> list[str]:
             bits.append("Known values: " + ", ".join(p.documented_values) + ".")
         if p.fields_of:
             bits.append(f"Known values: the fields of ``{p.fields_of}`` (``{p.fields_of}Field``).")
+        if p.shape:
+            bits.append(f"Typed as ``okru_sdk.inputs.{p.shape}``; a plain dict works at run time.")
         if p.default is not None:
             bits.append(f"Server default: ``{json.dumps(p.default)}``.")
         if p.max_items is not None:
@@ -204,6 +225,8 @@ def method_docstring(method: Method) -> str:
         + ("; not retried after a failure (not retry-safe)." if not method.retry_safe else ".")
     )
     lines += _wrap(facts, "")
+    if method.paging is not None:
+        lines += ["", *_wrap(paging_summary(method), "")]
     for note in (method.session_note, method.notes):
         if note:
             lines.append("")
@@ -357,6 +380,8 @@ def generate(catalogue: Catalogue, package: Path, docs: Path, contract: Path | N
             model_imports=imports,
             object_module=catalogue.object_module,
             field_aliases=field_aliases,
+            pageable=[m for m in methods if m.paging is not None],
+            shapes=sorted({p.shape for m in methods for p in m.params if p.shape}),
         )
     render("groups.py.j2", package / "groups.py", groups=catalogue.groups)
     family_class = {f.name: f.class_name for f in catalogue.families}
@@ -373,6 +398,15 @@ def generate(catalogue: Catalogue, package: Path, docs: Path, contract: Path | N
     methods = sorted(catalogue.methods, key=lambda m: m.name)
     render("emulator_data.py.j2", package / "emulator_data.py", methods=methods)
     render("index.py.j2", package / "index.py", methods=methods)
+    render("inputs.py.j2", package / "inputs.py", inputs=input_shapes(catalogue))
+    paged, paged_imports = paged_methods(catalogue, package / "models")
+    render("paging.py.j2", package / "paging.py", methods=paged)
+    render(
+        "paging.pyi.j2",
+        package / "paging.pyi",
+        methods=paged,
+        imports=[(module, sorted(names)) for module, names in sorted(paged_imports.items())],
+    )
     secret_names = sorted({p.name for m in methods for p in m.params if p.secret})
     render("secret_params.py.j2", package / "secret_params.py", names=secret_names)
     render(
@@ -383,6 +417,7 @@ def generate(catalogue: Catalogue, package: Path, docs: Path, contract: Path | N
     )
     _ruff([package])
 
+    shapes = input_shapes(catalogue)
     counts = collections.Counter(m.confidence for m in methods)
     docs.parent.mkdir(parents=True, exist_ok=True)
     render(
@@ -395,6 +430,8 @@ def generate(catalogue: Catalogue, package: Path, docs: Path, contract: Path | N
         family_class=family_class,
         confidence=[(k, counts[k]) for k in ("high", "medium", "low") if counts[k]],
         coverage=compute_coverage(catalogue),
+        paged=paged,
+        inputs=shapes,
     )
     if contract is not None:
         write_contract_tests(catalogue, contract)

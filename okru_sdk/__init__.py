@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING, Any
 
 from ._generated import error_names as _error_names
+from ._version import __version__ as __version__
 from .api import API, MethodSpec
 from .encoding import NOT_GIVEN, NotGiven
 from .errors import (
@@ -38,8 +39,6 @@ from .sessions import (
 )
 from .signing import Circuit
 from .transport import ReplyTooLarge, SessionClosed
-
-__version__ = "0.1.0"
 
 __all__ = [
     "API",
@@ -78,11 +77,18 @@ __all__ = [
     "DEFAULT_RETRY",
     "NO_RETRY",
     "RetryPolicy",
+    "UploadError",
+    "UploadedPhoto",
+    "UploadedVideo",
 ]
 __all__ += _error_names.NAMES
 
 if TYPE_CHECKING:
     from ._generated.errors import *  # noqa: F403  (one class per OK.ru error code)
+    from .upload import UploadedPhoto, UploadedVideo, UploadError
+
+#: names loaded with their module on first use (``api.upload`` loads it too)
+_UPLOAD_NAMES = frozenset({"UploadError", "UploadedPhoto", "UploadedVideo"})
 
 
 def __getattr__(name: str) -> Any:
@@ -91,4 +97,8 @@ def __getattr__(name: str) -> Any:
         from ._generated import errors
 
         return getattr(errors, name)
+    if name in _UPLOAD_NAMES:
+        from . import upload
+
+        return getattr(upload, name)
     raise AttributeError(f"module 'okru_sdk' has no attribute {name!r}")

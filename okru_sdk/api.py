@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, TypeVar
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
 from ._generated.groups import GeneratedGroups
+from ._generated.paging import GeneratedPaging
 from ._json import loads
 from ._shaped import ShapedDecoder, shaped_decoder
 from .encoding import NOT_GIVEN, NotGiven
 from .errors import ResponseDecodeError
 from .params import Param, check_params
 from .sessions.base import SessionMode, TokenSession
+
+if TYPE_CHECKING:
+    from .batch import Batch
+    from .paging import Paging
+    from .upload import Uploads
 
 __all__ = ["API", "MethodSpec", "list_of", "load_model"]
 
@@ -34,6 +41,7 @@ class MethodSpec(Generic[T]):
         "_shaped",
         "mode",
         "name",
+        "paging",
         "params",
         "result_type",
         "retry_safe",
@@ -50,6 +58,7 @@ class MethodSpec(Generic[T]):
         retry_safe: bool = True,
         signed: bool = True,
         params: tuple[Param, ...] = (),
+        paging: Paging | None = None,
     ) -> None:
         self.name = name
         #: declared parameters, checked before a call is sent
@@ -61,6 +70,8 @@ class MethodSpec(Generic[T]):
         self.retry_safe = retry_safe
         #: ``False`` for the few methods OK.ru wants unsigned (``sdk.init``)
         self.signed = signed
+        #: how the method pages (``api.paginate``); ``None`` when it does not
+        self.paging = paging
         self._adapter: TypeAdapter[T] | None = None
         #: a decoder validating only the asked-for fields (``Model`` / ``list[Model]`` results)
         self._shaped: ShapedDecoder | None = None
@@ -126,7 +137,7 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", None) or repr(tp)
 
 
-class API(GeneratedGroups):
+class API(GeneratedGroups, GeneratedPaging):
     """Entry point: ``api = API(session)``; ``await api.call("users.getCurrentUser")``."""
 
     def __init__(self, session: TokenSession) -> None:
@@ -188,6 +199,35 @@ class API(GeneratedGroups):
             signed=spec.signed,
         )
         return spec.parse(body, params.get("fields"))
+
+    def batch(
+        self, *, max_calls: int | None = None, timeout: float | NotGiven = NOT_GIVEN
+    ) -> Batch:
+        """Collect calls and send them together: ``async with api.batch() as batch:``.
+
+        Inside the block ``batch.<group>.<method>(...)`` takes the arguments of
+        ``api.<group>.<method>(...)``, is not awaited and returns a handle; the
+        calls go out in as few ``batch.execute`` requests as possible when the
+        block ends, and ``handle.result()`` then gives each call's typed
+        result or raises its own error. ``max_calls`` caps the calls per
+        request (default :data:`okru_sdk.batch.MAX_BATCH_CALLS`); ``timeout``
+        bounds each request. See :mod:`okru_sdk.batch`.
+        """
+        from .batch import MAX_BATCH_CALLS, Batch
+
+        return Batch(
+            self, max_calls=MAX_BATCH_CALLS if max_calls is None else max_calls, timeout=timeout
+        )
+
+    @cached_property
+    def upload(self) -> Uploads:
+        """Photo and video uploads: ``await api.upload.photos([...])``, ``api.upload.video(...)``.
+
+        See :mod:`okru_sdk.upload`.
+        """
+        from .upload import Uploads
+
+        return Uploads(self)
 
     def __repr__(self) -> str:
         return f"API({self.session!r})"

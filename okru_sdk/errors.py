@@ -6,13 +6,18 @@ and the raw payload is kept on the exception, not in its text.
 
 The per-code subclasses of :class:`APIError` (``FloodBlocked``,
 ``SessionExpired``, ...) are generated from ``schema/errors.yaml`` and register
-themselves here through ``__init_subclass__``.
+themselves here through ``__init_subclass__``. They are importable from this
+module (``from okru_sdk.errors import FloodBlocked``, loaded on first use) and
+name it as their module, so a traceback reads ``okru_sdk.errors.FloodBlocked``.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from ._generated.errors import *  # noqa: F403  (one class per OK.ru error code)
 
 __all__ = [
     "APIError",
@@ -156,6 +161,9 @@ class APIError(OkError):
 
     def __init_subclass__(cls, code: int | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if cls.__module__ == _GENERATED:
+            # The public home of the generated classes (importable from here too).
+            cls.__module__ = __name__
         cls.error_code = code
         if code is not None:
             APIError._by_code[code] = cls
@@ -204,13 +212,32 @@ class APIError(OkError):
         )
 
 
+#: the generated module of the per-code classes
+_GENERATED = "okru_sdk._generated.errors"
+
+
+def __getattr__(name: str) -> Any:
+    # The generated per-code classes load on first use, as with ``okru_sdk.<name>``.
+    from ._generated.error_names import NAMES
+
+    if name in NAMES:
+        return getattr(importlib.import_module(_GENERATED), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    from ._generated.error_names import NAMES
+
+    return sorted({*globals(), *NAMES})
+
+
 def load_error_classes() -> None:
     """Import the generated per-code classes (they register themselves on import).
 
     Done on the first lookup rather than with ``import okru_sdk``: a program
     that never meets an OK.ru error never pays for a hundred classes.
     """
-    importlib.import_module("okru_sdk._generated.errors")
+    importlib.import_module(_GENERATED)
 
 
 class TransportError(OkError):

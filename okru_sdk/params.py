@@ -72,7 +72,11 @@ def check_params(method: str, declared: tuple[Param, ...], params: Mapping[str, 
                 raise ParameterValidationError(method, param.wire, "is required")
             continue
         if not _is_kind(value, param.kind):
-            hint = " (pass a list, not a comma-joined string)" if isinstance(value, str) else ""
+            hint = (
+                " (pass a list, not a comma-joined string)"
+                if param.kind == "list" and isinstance(value, str)
+                else ""
+            )
             raise ParameterValidationError(
                 method,
                 param.wire,

@@ -57,8 +57,25 @@ _SECRET_IN_TEXT = re.compile(
 
 
 def redact_params(params: Mapping[str, str]) -> dict[str, str]:
-    """A copy of wire parameters with secret values replaced."""
-    return {k: (REDACTED if k in SECRET_KEYS else v) for k, v in params.items()}
+    """A copy of wire parameters with secret values replaced.
+
+    JSON-valued parameters are redacted inside too: ``batch.execute`` carries
+    the parameters of its calls (``{"params": {"token": ...}}``) in one of them.
+    """
+    return {k: (REDACTED if k in SECRET_KEYS else _redact_json_param(v)) for k, v in params.items()}
+
+
+def _redact_json_param(value: str) -> str:
+    if value[:1] not in ("{", "["):
+        return value
+    try:
+        decoded = loads(value)
+    except ValueError:
+        return value
+    redacted = _redact_json(decoded)
+    if redacted == decoded:
+        return value
+    return json.dumps(redacted, ensure_ascii=False, separators=(",", ":"))
 
 
 def _redact_json(value: Any) -> Any:
@@ -85,10 +102,33 @@ def redact_body(body: bytes, limit: int = 500) -> str:
 
 
 def secret_values(wire: Mapping[str, str], *extra: str) -> list[str]:
-    """The secret values of a request: its secret parameters' values and ``extra``."""
+    """The secret values of a request: its secret parameters' values and ``extra``.
+
+    Secret-named fields inside JSON-valued parameters count too (the calls of a
+    ``batch.execute`` travel in one); OK.ru's errors can quote them back.
+    """
     values = [v for k, v in wire.items() if k in SECRET_KEYS and v]
+    for k, v in wire.items():
+        if k not in SECRET_KEYS and v[:1] in ("{", "["):
+            try:
+                decoded = loads(v)
+            except ValueError:
+                continue
+            _nested_secrets(decoded, values)
     values.extend(v for v in extra if v)
     return values
+
+
+def _nested_secrets(value: Any, into: list[str]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k in SECRET_KEYS and isinstance(v, (str, int, float)) and v != "":
+                into.append(str(v))
+            else:
+                _nested_secrets(v, into)
+    elif isinstance(value, list):
+        for item in value:
+            _nested_secrets(item, into)
 
 
 def _spellings(value: str) -> set[bytes]:

@@ -7,7 +7,9 @@ A session supplied by the user is used as it is and never closed.
 from __future__ import annotations
 
 import asyncio
+import platform
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -16,10 +18,12 @@ from urllib.parse import quote_plus
 import aiohttp
 from multidict import CIMultiDictProxy
 
+from ._version import __version__
 from .errors import OkError, RequestTimeout, TransportError
+from .ratelimit import MethodLimits, make_limits
 
 if TYPE_CHECKING:
-    from aiolimiter import AsyncLimiter
+    from .ratelimit import RateLimitSetting
 
 __all__ = [
     "DEFAULT_MAX_REPLY_SIZE",
@@ -27,15 +31,22 @@ __all__ = [
     "HttpTransport",
     "ReplyTooLarge",
     "SessionClosed",
+    "USER_AGENT",
     "encode_form",
 ]
 
 #: the default cap on one reply's size after decompression, bytes (64 MiB)
 DEFAULT_MAX_REPLY_SIZE = 64 * 1024 * 1024
 
+#: sent with every request, also through an ``http=`` session of the user's (per request,
+#: so that session's own default headers stay as they are)
+USER_AGENT = (
+    f"okru-sdk/{__version__} (Python {platform.python_version()}; aiohttp {aiohttp.__version__})"
+)
+_HEADERS = {"User-Agent": USER_AGENT}
 #: A dict ``data=`` costs ~100 µs a call in aiohttp (payload-registry misses,
 #: a FormData with a multipart writer, then urlencode); the body is built here.
-_FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
+_FORM_HEADERS = {**_HEADERS, "Content-Type": "application/x-www-form-urlencoded"}
 #: how many distinct per-attempt timeouts keep a prebuilt aiohttp.ClientTimeout
 _TIMEOUT_CACHE_SIZE = 16
 
@@ -81,7 +92,7 @@ class HttpTransport:
         timeout: float,
         http: aiohttp.ClientSession | None = None,
         max_connections: int = 100,
-        rate_limit: float | None = None,
+        rate_limit: RateLimitSetting | None = None,
         max_reply_size: int = DEFAULT_MAX_REPLY_SIZE,
     ) -> None:
         if max_connections < 1:
@@ -99,7 +110,8 @@ class HttpTransport:
         self.timeout = timeout
         self._max_connections = max_connections
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
-        self._limiter = _make_limiter(rate_limit)
+        #: the ``rate_limit=`` budgets, by method pattern (see okru_sdk.ratelimit)
+        self._limits: MethodLimits | None = make_limits(rate_limit)
 
     @property
     def owns_http(self) -> bool:
@@ -119,6 +131,7 @@ class HttpTransport:
         if http is None or (self._own and http.closed):
             # Cookies are handled per OAuth dialog by the caller; API calls need none.
             http = aiohttp.ClientSession(
+                headers=_HEADERS,
                 cookie_jar=aiohttp.DummyCookieJar(),
                 connector=aiohttp.TCPConnector(limit=self._max_connections),
             )
@@ -145,24 +158,26 @@ class HttpTransport:
         params: Mapping[str, str] | None = None,
         cookies: Mapping[str, str] | None = None,
         timeout: float | None = None,
+        budget: str | None = None,
     ) -> HttpReply:
         """Send one request without following redirects and read the whole body.
 
         ``what`` names the call in error messages (a method name or an endpoint),
         so no URL with credentials in its query ever reaches an exception.
+        ``budget`` is the name the ``rate_limit=`` patterns are matched against
+        (default: ``what``).
         """
         seconds = self.timeout if timeout is None else timeout
         body = None if data is None else encode_form(data)
         client = self._client()
         try:
-            if self._limiter is not None:
-                # the wait for the budget counts against the attempt's time
-                await asyncio.wait_for(self._limiter.acquire(), seconds)
+            if self._limits is not None:
+                await self.wait_for_budget(what if budget is None else budget, seconds)
             async with client.request(
                 http_method,
                 url,
                 data=body,
-                headers=None if body is None else _FORM_HEADERS,
+                headers=_HEADERS if body is None else _FORM_HEADERS,
                 params=params,
                 cookies=cookies,
                 allow_redirects=False,
@@ -191,6 +206,22 @@ class HttpTransport:
             raise TransportError(
                 f"{what}: {type(exc).__name__}: {_safe_reason(exc)}", method=what
             ) from exc
+
+    async def wait_for_budget(self, name: str, seconds: float) -> None:
+        """Wait for the rate budgets that apply to ``name``, at most ``seconds``.
+
+        The wait counts against the attempt's time: a budget that is not there in
+        time ends as :class:`asyncio.TimeoutError`, which callers report as
+        :class:`~okru_sdk.RequestTimeout`.
+        """
+        limits = self._limits
+        if limits is None or not limits.limiters_for(name):
+            return
+        if sys.version_info >= (3, 11):
+            async with asyncio.timeout(seconds):  # no task per call, unlike wait_for
+                await limits.acquire(name)
+        else:  # pragma: no cover - Python 3.10
+            await asyncio.wait_for(limits.acquire(name), seconds)
 
     async def _read(self, resp: aiohttp.ClientResponse, what: str) -> bytes:
         """The whole body, refused once it (or its announced length) passes the cap."""
@@ -222,23 +253,6 @@ class HttpTransport:
         http = self._http
         if self._own and http is not None and not http.closed:
             await http.close()
-
-
-def _make_limiter(rate_limit: float | None) -> AsyncLimiter | None:
-    if rate_limit is None:
-        return None
-    if not rate_limit > 0:
-        raise ValueError(
-            f"rate_limit must be a positive number of calls per second, got {rate_limit!r}"
-        )
-    try:
-        from aiolimiter import AsyncLimiter
-    except ImportError:  # pragma: no cover - depends on the installation
-        raise ImportError(
-            "rate_limit needs aiolimiter: pip install 'okru-sdk[ratelimit]'"
-        ) from None
-    # A bucket of one second's worth of calls: bursts up to the rate, then steady.
-    return AsyncLimiter(max_rate=rate_limit, time_period=1.0)
 
 
 def _safe_reason(exc: aiohttp.ClientError) -> str:

@@ -45,6 +45,9 @@ HAND_WRITTEN = {
     "new_state",
     "ReplyTooLarge",
     "SessionClosed",
+    "UploadError",
+    "UploadedPhoto",
+    "UploadedVideo",
 }
 
 

@@ -8,6 +8,6 @@ Nothing is imported here: groups, models and the error classes load on first use
 from __future__ import annotations
 
 #: sha256 of the catalogue files this code was generated from
-CATALOGUE_SHA256 = "fe0e18e2a5c3c881d4e6a085f5728a91dfdeaa42c5c7319bf32b738fd0f161de"
+CATALOGUE_SHA256 = "e662ad6ae161196ee48a82384e79414150f8fa2234bda62b6f8787954bce7c86"
 #: number of catalogued methods
 METHOD_COUNT = 204

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal, NamedTuple
 
-__all__ = ["METHODS", "MethodFacts", "ParamFacts"]
+__all__ = ["METHODS", "MethodFacts", "PagingFacts", "ParamFacts"]
 
 
 class ParamFacts(NamedTuple):
@@ -24,6 +24,22 @@ class ParamFacts(NamedTuple):
     max_items: int | None
 
 
+class PagingFacts(NamedTuple):
+    """How a pageable method pages: wire parameter names and dotted reply fields."""
+
+    style: Literal["anchor", "legacy_anchor", "offset"]
+    items: str
+    anchor_param: str | None
+    anchor_field: str | None
+    direction_param: str | None
+    count_param: str | None
+    #: the server's page size when ``count`` is left out (the catalogue's default), if known
+    count_default: int | None
+    offset_param: str | None
+    has_more_field: str | None
+    total_field: str | None
+
+
 class MethodFacts(NamedTuple):
     """Session mode, parameters and an example result (as JSON text) of one method."""
 
@@ -32,6 +48,8 @@ class MethodFacts(NamedTuple):
     example_json: str
     signed: bool
     params: tuple[ParamFacts, ...]
+    #: how the method pages, for the methods the catalogue declares pageable
+    paging: PagingFacts | None = None
 
     @property
     def example(self) -> Any:
@@ -73,6 +91,18 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("count", "int", None, False, None, None),
             ParamFacts("node", "string", None, True, None, None),
         ),
+        paging=PagingFacts(
+            "anchor",
+            "apps",
+            "anchor",
+            "anchor",
+            None,
+            "count",
+            None,
+            None,
+            "has_more",
+            "totalCount",
+        ),
     ),
     "apps.getPlatformCatalogNodesTop": MethodFacts(
         session="required",
@@ -100,6 +130,18 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("anchor", "string", None, False, None, None),
             ParamFacts("count", "int", None, False, None, None),
         ),
+        paging=PagingFacts(
+            "anchor",
+            "apps",
+            "anchor",
+            "anchor",
+            None,
+            "count",
+            None,
+            None,
+            "has_more",
+            "totalCount",
+        ),
     ),
     "apps.getPlatformTop": MethodFacts(
         session="optional",
@@ -113,6 +155,18 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("fields", "list", "string", False, None, None),
             ParamFacts("anchor", "string", None, False, None, None),
             ParamFacts("count", "int", None, False, None, None),
+        ),
+        paging=PagingFacts(
+            "anchor",
+            "apps",
+            "anchor",
+            "anchor",
+            None,
+            "count",
+            None,
+            None,
+            "has_more",
+            "totalCount",
         ),
     ),
     "apps.getTop": MethodFacts(
@@ -266,6 +320,18 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("direction", "string", None, False, None, None),
             ParamFacts("count", "int", None, False, None, None),
         ),
+        paging=PagingFacts(
+            "anchor",
+            "category.badges",
+            "anchor",
+            "category.anchor",
+            "direction",
+            "count",
+            None,
+            None,
+            "category.has_more",
+            "category.total_count",
+        ),
     ),
     "badges.getUserOwnedBadges": MethodFacts(
         session="required",
@@ -362,6 +428,18 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("count", "int", None, False, None, None),
             ParamFacts("fields", "list", "string", False, None, None),
             ParamFacts("filter", "string", None, False, None, None),
+        ),
+        paging=PagingFacts(
+            "anchor",
+            "users",
+            "anchor",
+            "anchor",
+            "direction",
+            "count",
+            None,
+            None,
+            "has_more",
+            None,
         ),
     ),
     "discussions.addCommentLike": MethodFacts(
@@ -533,6 +611,9 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("count", "int", None, False, None, None),
             ParamFacts("fields", "list", "string", False, None, None),
         ),
+        paging=PagingFacts(
+            "anchor", "users", "anchor", "anchor", "direction", "count", None, None, None, None
+        ),
     ),
     "discussions.getComments": MethodFacts(
         session="optional",
@@ -559,6 +640,18 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("mark_as_read", "boolean", None, False, None, None),
             ParamFacts("includeRemoved", "boolean", None, False, None, None),
         ),
+        paging=PagingFacts(
+            "anchor",
+            "comments",
+            "anchor",
+            "anchor",
+            "direction",
+            "count",
+            None,
+            None,
+            "has_more",
+            None,
+        ),
     ),
     "discussions.getDiscussionComments": MethodFacts(
         session="optional",
@@ -573,6 +666,9 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("entityType", "string", None, True, None, None),
             ParamFacts("offset", "int", None, False, None, None),
             ParamFacts("count", "int", None, False, None, None),
+        ),
+        paging=PagingFacts(
+            "offset", "comments", None, None, None, "count", None, "offset", None, None
         ),
     ),
     "discussions.getDiscussionCommentsCount": MethodFacts(
@@ -608,6 +704,9 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("count", "int", None, False, None, None),
             ParamFacts("fields", "list", "string", False, None, None),
         ),
+        paging=PagingFacts(
+            "anchor", "users", "anchor", "anchor", "direction", "count", None, None, None, None
+        ),
     ),
     "discussions.getDiscussions": MethodFacts(
         session="optional",
@@ -621,6 +720,9 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("category", "string", None, False, None, None),
             ParamFacts("offset", "int", None, False, None, None),
             ParamFacts("count", "int", None, False, None, None),
+        ),
+        paging=PagingFacts(
+            "offset", "discussions", None, None, None, "count", 10, "offset", None, None
         ),
     ),
     "discussions.getDiscussionsNews": MethodFacts(
@@ -654,6 +756,18 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("fieldset", "string", None, False, None, None),
             ParamFacts("locale", "string", None, False, None, None),
             ParamFacts("features", "string", None, False, None, None),
+        ),
+        paging=PagingFacts(
+            "anchor",
+            "discussions",
+            "anchor",
+            "anchor",
+            "direction",
+            "count",
+            None,
+            None,
+            "has_more",
+            "totalCount",
         ),
     ),
     "discussions.markAsRead": MethodFacts(
@@ -908,6 +1022,18 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("direction", "string", None, False, None, None),
             ParamFacts("count", "int", None, False, None, None),
         ),
+        paging=PagingFacts(
+            "anchor",
+            "relations",
+            "anchor",
+            "anchor",
+            "direction",
+            "count",
+            None,
+            None,
+            "has_more",
+            "totalCount",
+        ),
     ),
     "friends.getSuggestions": MethodFacts(
         session="optional",
@@ -919,6 +1045,9 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("anchor", "string", None, False, None, None),
             ParamFacts("direction", "string", None, False, None, None),
             ParamFacts("count", "int", None, False, None, None),
+        ),
+        paging=PagingFacts(
+            "anchor", "users", "anchor", "anchor", "direction", "count", None, None, None, None
         ),
     ),
     "group.getCounters": MethodFacts(
@@ -950,6 +1079,18 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("direction", "string", None, False, None, None),
             ParamFacts("count", "int", None, False, None, None),
             ParamFacts("fields", "list", "string", False, None, None),
+        ),
+        paging=PagingFacts(
+            "anchor",
+            "members",
+            "anchor",
+            "anchor",
+            "direction",
+            "count",
+            None,
+            None,
+            "has_more",
+            None,
         ),
     ),
     "group.getInfo": MethodFacts(
@@ -984,6 +1125,18 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("direction", "string", None, False, None, None),
             ParamFacts("statuses", "list", "string", False, None, None),
             ParamFacts("count", "int", None, False, None, None),
+        ),
+        paging=PagingFacts(
+            "anchor",
+            "members",
+            "anchor",
+            "anchor",
+            "direction",
+            "count",
+            None,
+            None,
+            "has_more",
+            None,
         ),
     ),
     "group.getStatOverview": MethodFacts(
@@ -1038,6 +1191,9 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("count", "int", None, False, None, None),
             ParamFacts("fields", "list", "string", False, None, None),
         ),
+        paging=PagingFacts(
+            "anchor", "topics", "anchor", "anchor", None, "count", None, None, None, None
+        ),
     ),
     "group.getStatTrends": MethodFacts(
         session="optional",
@@ -1081,6 +1237,9 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("anchor", "string", None, False, None, None),
             ParamFacts("direction", "string", None, False, None, None),
             ParamFacts("count", "int", None, False, None, None),
+        ),
+        paging=PagingFacts(
+            "anchor", "groups", "anchor", "anchor", "direction", "count", None, None, None, None
         ),
     ),
     "group.pinGroupFeed": MethodFacts(
@@ -1254,6 +1413,18 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("count", "int", None, False, None, None),
             ParamFacts("fields", "list", "string", False, None, None),
         ),
+        paging=PagingFacts(
+            "anchor",
+            "short_products",
+            "anchor",
+            "anchor",
+            "direction",
+            "count",
+            None,
+            None,
+            "has_more",
+            "totalCount",
+        ),
     ),
     "market.getByIds": MethodFacts(
         session="optional",
@@ -1282,6 +1453,18 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("direction", "string", None, False, None, None),
             ParamFacts("count", "int", None, False, None, None),
             ParamFacts("fields", "list", "string", False, None, None),
+        ),
+        paging=PagingFacts(
+            "anchor",
+            "catalogs",
+            "anchor",
+            "anchor",
+            "direction",
+            "count",
+            None,
+            None,
+            "has_more",
+            "totalCount",
         ),
     ),
     "market.getCatalogsByIds": MethodFacts(
@@ -1316,6 +1499,18 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("direction", "string", None, False, None, None),
             ParamFacts("count", "int", None, False, None, None),
             ParamFacts("fields", "list", "string", False, None, None),
+        ),
+        paging=PagingFacts(
+            "anchor",
+            "short_products",
+            "anchor",
+            "anchor",
+            "direction",
+            "count",
+            None,
+            None,
+            "has_more",
+            "totalCount",
         ),
     ),
     "market.pin": MethodFacts(
@@ -1417,6 +1612,9 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("anchor", "string", None, False, None, None),
             ParamFacts("count", "int", None, False, None, None),
             ParamFacts("fields", "list", "string", False, None, None),
+        ),
+        paging=PagingFacts(
+            "anchor", "users", "anchor", "anchor", None, "count", None, None, None, None
         ),
     ),
     "mediatopic.getRepublishedTopic": MethodFacts(
@@ -1544,6 +1742,18 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("count", "int", None, False, None, None),
             ParamFacts("mark_as_read", "boolean", None, False, None, None),
             ParamFacts("fields", "list", "string", True, None, None),
+        ),
+        paging=PagingFacts(
+            "anchor",
+            "message",
+            "anchor",
+            "anchor",
+            "direction",
+            "count",
+            None,
+            None,
+            "has_more",
+            None,
         ),
     ),
     "messagesV2.send": MethodFacts(
@@ -1912,6 +2122,9 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("count", "int", None, False, None, None),
             ParamFacts("fields", "list", "string", False, None, None),
         ),
+        paging=PagingFacts(
+            "anchor", "users", "anchor", "anchor", "direction", "count", None, None, None, None
+        ),
     ),
     "photos.getAlbums": MethodFacts(
         session="optional",
@@ -1932,6 +2145,18 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("detectTotalCount", "boolean", None, False, None, None),
             ParamFacts("fields", "list", "string", False, None, None),
             ParamFacts("album_type", "string", None, False, None, None),
+        ),
+        paging=PagingFacts(
+            "legacy_anchor",
+            "albums",
+            "pagingAnchor",
+            "pagingAnchor",
+            "pagingDirection",
+            "count",
+            None,
+            None,
+            "hasMore",
+            "totalCount",
         ),
     ),
     "photos.getInfo": MethodFacts(
@@ -1985,6 +2210,9 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("count", "int", None, False, None, None),
             ParamFacts("fields", "list", "string", False, None, None),
         ),
+        paging=PagingFacts(
+            "anchor", "users", "anchor", "anchor", "direction", "count", None, None, None, None
+        ),
     ),
     "photos.getPhotoMarks": MethodFacts(
         session="optional",
@@ -2022,6 +2250,18 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("fields", "list", "string", False, None, None),
             ParamFacts("album_type", "string", None, False, None, None),
             ParamFacts("mark_as_read", "boolean", None, False, None, None),
+        ),
+        paging=PagingFacts(
+            "anchor",
+            "photos",
+            "anchor",
+            "anchor",
+            "direction",
+            "count",
+            None,
+            None,
+            "hasMore",
+            "total_count",
         ),
     ),
     "photos.getTags": MethodFacts(
@@ -2255,6 +2495,18 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("count", "int", None, False, None, None),
             ParamFacts("fields", "list", "string", False, None, None),
         ),
+        paging=PagingFacts(
+            "anchor",
+            "media_topics",
+            "anchor",
+            "anchor",
+            None,
+            "count",
+            None,
+            None,
+            "has_more",
+            None,
+        ),
     ),
     "search.tagMentions": MethodFacts(
         session="optional",
@@ -2364,6 +2616,9 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("anchor", "string", None, False, None, None),
             ParamFacts("count", "int", None, False, None, None),
             ParamFacts("scope", "string", None, False, ("CUSTOM", "GLOBAL"), None),
+        ),
+        paging=PagingFacts(
+            "anchor", "keys", "anchor", "anchor", None, "count", 100, None, None, None
         ),
     ),
     "storage.set": MethodFacts(
@@ -2495,6 +2750,18 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("pagingDirection", "string", None, False, None, None),
             ParamFacts("count", "int", None, False, None, None),
             ParamFacts("detectTotalCount", "boolean", None, False, None, None),
+        ),
+        paging=PagingFacts(
+            "legacy_anchor",
+            "guests",
+            "pagingAnchor",
+            "pagingAnchor",
+            "pagingDirection",
+            "count",
+            10,
+            None,
+            "hasMore",
+            None,
         ),
     ),
     "users.getHolidays": MethodFacts(

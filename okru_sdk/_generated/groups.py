@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from .methods.apps import AppsMethods
     from .methods.auth import AuthMethods
     from .methods.badges import BadgesMethods
-    from .methods.batch import BatchMethods
+    from .methods.batch_raw import BatchRawMethods
     from .methods.bookmark import BookmarkMethods
     from .methods.communities import CommunitiesMethods
     from .methods.discussions import DiscussionsMethods
@@ -71,11 +71,11 @@ class GeneratedGroups:
         return BadgesMethods(cast("API", self))
 
     @cached_property
-    def batch(self) -> BatchMethods:
+    def batch_raw(self) -> BatchRawMethods:
         """Several calls in one request."""
-        from .methods.batch import BatchMethods
+        from .methods.batch_raw import BatchRawMethods
 
-        return BatchMethods(cast("API", self))
+        return BatchRawMethods(cast("API", self))
 
     @cached_property
     def bookmark(self) -> BookmarkMethods:

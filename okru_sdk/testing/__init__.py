@@ -13,12 +13,15 @@ token endpoint and the browser OAuth dialog::
         ...  # point the client at emu.url
         emu.faults.add(Fault.http(502), times=2)  # the next two API calls fail
 
-Run ``python -m okru_sdk.testing --port 8765`` for a standalone server seeded
-with the demo app and user (``DEMO_*`` constants).
+Run ``python -m okru_sdk.testing --port 8765`` (or ``okru emulator``) for a
+standalone server seeded with the demo app and user (``DEMO_*`` constants).
+:func:`signed_payment_callback` builds a correctly signed ``callbacks.payment``
+query for tests of your own payment handler.
 """
 
 from __future__ import annotations
 
+from .callbacks import signed_payment_callback
 from .emulator import (
     DEMO_APP_ID,
     DEMO_APP_KEY,
@@ -68,4 +71,5 @@ __all__ = [
     "SessionMode",
     "Token",
     "User",
+    "signed_payment_callback",
 ]

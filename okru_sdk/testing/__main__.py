@@ -8,8 +8,16 @@ import contextlib
 import sys
 from collections.abc import Sequence
 
-from .catalogue import register_catalogue
+from .catalogue import catalogued_methods
 from .emulator import DEMO_LOGIN, DEMO_PASSWORD, OkEmulator
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of the standalone emulator (shared with ``okru emulator``)."""
+    parser.add_argument("--port", type=int, default=8765, help="port to bind (0 = any free port)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: loopback only)"
+    )
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -17,23 +25,22 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="python -m okru_sdk.testing",
         description="Run the OK.ru emulator, seeded with a demo app and a demo user.",
     )
-    parser.add_argument("--port", type=int, default=8765, help="port to bind (0 = any free port)")
-    parser.add_argument(
-        "--host", default="127.0.0.1", help="address to bind (default: loopback only)"
-    )
+    add_arguments(parser)
     return parser.parse_args(argv)
 
 
-async def _serve(host: str, port: int) -> None:
-    emu = OkEmulator(host=host, port=port)
+async def serve(host: str, port: int) -> None:
+    """Run the demo emulator until cancelled, printing its address and demo credentials."""
+    emu = OkEmulator(host=host, port=port)  # every catalogued method answers its example
     app, user = emu.seed_demo()
-    served = register_catalogue(emu)  # every catalogued method answers its example
     token = emu.issue_token(app, user, expires_in=None)
     await emu.start()
     try:
         print(f"OK.ru emulator listening on {emu.url}")
         print(f"  API server         {emu.url}/  (fb.do, api/<group>/<method>, oauth/token.do)")
-        print(f"  methods            the built-in ones and {len(served)} from the catalogue")
+        print(
+            f"  methods            the built-in ones and all {len(catalogued_methods())} catalogued"
+        )
         print(f"  OAuth dialog       {emu.url}/oauth/authorize")
         print(f"  application_id     {app.app_id}")
         print(f"  application_key    {app.app_key}")
@@ -42,6 +49,11 @@ async def _serve(host: str, port: int) -> None:
         print(f"  user uid           {user.uid}")
         print(f"  access_token       {token.access_token}  (never expires)")
         print(f"  session_secret_key {token.session_secret_key}")
+        print("For the okru command (or your own code) in another shell:")
+        print(f"  export OKRU_API_URL={emu.url} OKRU_CONNECT_URL={emu.url}")
+        print(f"  export OKRU_APP_ID={app.app_id} OKRU_APP_KEY={app.app_key}")
+        print(f"  export OKRU_APP_SECRET_KEY={app.app_secret_key}")
+        print(f"  export OKRU_ACCESS_TOKEN={token.access_token}")
         print("Press Ctrl+C to stop.", flush=True)
         await asyncio.Event().wait()
     finally:
@@ -51,7 +63,7 @@ async def _serve(host: str, port: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(args.host, args.port))
+        asyncio.run(serve(args.host, args.port))
     return 0
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from .._generated.emulator_data import METHODS, MethodFacts, ParamFacts
+from .paging import page_reply
 from .state import EmulatorError, MethodCall
 
 if TYPE_CHECKING:
@@ -97,6 +98,10 @@ def example_handler(example: Any, params: Iterable[ParamFacts] = ()) -> Callable
 def _facts_handler(facts: MethodFacts) -> Callable[[MethodCall], Any]:
     def handler(call: MethodCall) -> Any:
         check_declared_params(call.params, facts.params)
+        if facts.paging is not None:  # a list from emu.set_list, one page at a time
+            items = call.emulator.lists.find(call.method, call.params)
+            if items is not None:
+                return page_reply(facts, items, call.params)
         return json.loads(facts.example_json)
 
     return handler

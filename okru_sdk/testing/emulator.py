@@ -26,10 +26,13 @@ from typing import Any
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from ..batch import MAX_BATCH_CALLS
 from ..signing import Circuit, server_secret, sign_params, sign_params_with_session_key
 from . import methods as _methods
 from . import oauth as _oauth
+from .batch import register_batch
 from .faults import FaultInjector
+from .paging import PagedLists
 from .responses import JSON_CONTENT_TYPE, api_error_response, json_response, read_params
 from .state import (
     App,
@@ -47,6 +50,7 @@ from .state import (
     new_access_token,
     new_secret_key,
 )
+from .uploads import UPLOAD_PATH_PREFIX, UploadServer
 
 __all__ = [
     "DEMO_APP_ID",
@@ -77,7 +81,11 @@ _CODE_LIFETIME = 600.0
 class OkEmulator:
     """An in-process OK.ru server for tests and demos (loopback only by default).
 
-    State (apps, users, tokens) can be added before or after :meth:`start`.
+    It serves every catalogued method (each answers its catalogue example,
+    after OK.ru's checks), as ``python -m okru_sdk.testing`` does;
+    ``catalogue=False`` gives one with only the built-in methods, for tests
+    that register their own. State (apps, users, tokens) can be added before
+    or after :meth:`start`.
     """
 
     def __init__(
@@ -87,6 +95,7 @@ class OkEmulator:
         port: int = 0,
         token_lifetime: int = _DEFAULT_LIFETIME,
         clock: Callable[[], float] = time.time,
+        catalogue: bool = True,
     ) -> None:
         self.host = host
         self._requested_port = port
@@ -112,7 +121,19 @@ class OkEmulator:
         self.handled: Counter[str] = Counter()
         #: fault injection: ``emu.faults.add(Fault.http(502), times=2)``
         self.faults = FaultInjector(self)
+        #: the lists pageable methods page through (see :meth:`set_list`)
+        self.lists = PagedLists()
+        #: most calls one ``batch.execute`` takes (OK.ru documents none; 1200 above it)
+        self.max_batch_calls = MAX_BATCH_CALLS
         _methods.register_builtins(self)
+        register_batch(self)  # batch.execute runs its calls for real (see .batch)
+        #: upload URLs that work and what arrived: ``emu.uploads.videos[video_id].sha256``
+        self.uploads = UploadServer(self)
+        self.uploads.register()
+        if catalogue:
+            from .catalogue import register_catalogue
+
+            register_catalogue(self)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -363,6 +384,17 @@ class OkEmulator:
             unsigned=unsigned,
         )
 
+    def set_list(self, method: str, items: Iterable[Any], **where: object) -> None:
+        """Page through ``items`` for a method the catalogue declares pageable.
+
+        ``emu.set_list("group.getMembers", members, uid=gid)``: calls whose
+        parameters have the ``where`` values (wire names) get ``items`` one page
+        at a time, with real anchors (or offsets), ``has_more`` and totals, in
+        the method's own convention; other calls answer the catalogue example.
+        Setting a list again for the same ``where`` replaces it.
+        """
+        self.lists.set(method, items, where)
+
     def method_spec(self, name: str) -> MethodSpec | None:
         return self._methods.get(name.lower())
 
@@ -401,6 +433,9 @@ class OkEmulator:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         """The single entry point of every request: record, intercept, route."""
+        if request.path.startswith(UPLOAD_PATH_PREFIX):
+            # upload bodies are streamed by the upload server, never parsed as a form
+            return await self.uploads.handle(request)
         params = await read_params(request)
         record = RecordedRequest(
             path=request.path,
@@ -482,6 +517,25 @@ class OkEmulator:
             raise EmulatorError(3, f"METHOD : Method {method_name} does not exist")
         token, circuit = self._authenticate(app, params, spec)
         record.circuit = circuit
+        return await self.dispatch(
+            spec, params, app=app, token=token, circuit=circuit, request=request
+        )
+
+    async def dispatch(
+        self,
+        spec: MethodSpec,
+        params: dict[str, str],
+        *,
+        app: App,
+        token: Token | None,
+        circuit: Circuit | None,
+        request: web.Request,
+    ) -> Any:
+        """Run one method for a caller already authenticated: the steps after the signature.
+
+        Checks the session mode (453/451) and the required parameters (100),
+        then calls the handler. ``batch.execute`` runs each of its calls here.
+        """
         if spec.session == "required" and token is None:
             raise EmulatorError(453, "SESSION_REQUIRED : Session key is required for this method")
         if spec.session == "prohibited" and token is not None:

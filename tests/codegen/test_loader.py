@@ -49,8 +49,10 @@ def test_fixture_loads() -> None:
         "people.getProfile",
         "people.find",
         "people.listTags",
+        "people.browse",
         "postsV2.publish",
         "postsV2.remove",
+        "postsV2.getPage",
     ]
     assert len(catalogue.digest) == 64
 

@@ -24,7 +24,7 @@ async def users_see_models(api: API) -> None:
     assert_type(await api.mediatopic.post(attachment={"media": []}), str)
     assert_type(await api.notifications.send_simple(uid="1", text="hi"), bool)
     assert_type(await api.video.delete(vid=1), None)
-    batch = await api.batch.execute(methods=[{"method": "users.getCurrentUser"}])
+    batch = await api.batch_raw.execute(methods=[{"method": "users.getCurrentUser"}])
     assert_type(batch, dict[str, Any])
     assert_type(await api.users.get_current_user(timeout=5.0, extra_params={"x": 1}), User)
     assert_type(await api.users.get_current_user(fields=NOT_GIVEN), User)
@@ -40,7 +40,7 @@ async def mistakes_are_errors(api: API) -> None:
     await api.users.get_current_user(fields=1)  # type: ignore[arg-type]
     await api.users.get_info(fields=["uid"])  # type: ignore[call-arg]
     await api.users.get_current_user(["uid"])  # type: ignore[call-arg]
-    await api.mediatopic.post(attachment={}, type="NOT_A_TYPE")  # type: ignore[arg-type]
+    await api.mediatopic.post(attachment={"media": []}, type="NOT_A_TYPE")  # type: ignore[arg-type]
     await api.friends.get(sort_type="ALPHABET")  # type: ignore[arg-type]
     await api.photos_v2.get_upload_url(count="2")  # type: ignore[arg-type]
     api.no_such_group  # type: ignore[attr-defined]  # noqa: B018

@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
@@ -49,6 +50,14 @@ _SPEC_GET_PLATFORM_CATALOG_NODE_TOP: MethodSpec[AppsPage] = MethodSpec(
         Param("count", "int"),
         Param("node", "string", required=True),
     ),
+    paging=Paging(
+        "anchor",
+        items="apps",
+        anchor_param="anchor",
+        anchor_field="anchor",
+        has_more_field="has_more",
+        total_field="totalCount",
+    ),
 )
 # The models load on the first call of the method, not with the group.
 _SPEC_GET_PLATFORM_CATALOG_NODES_TOP: MethodSpec[AppsCatalogNodes] = MethodSpec(
@@ -72,6 +81,14 @@ _SPEC_GET_PLATFORM_NEW: MethodSpec[AppsPage] = MethodSpec(
         Param("anchor", "string"),
         Param("count", "int"),
     ),
+    paging=Paging(
+        "anchor",
+        items="apps",
+        anchor_param="anchor",
+        anchor_field="anchor",
+        has_more_field="has_more",
+        total_field="totalCount",
+    ),
 )
 # The models load on the first call of the method, not with the group.
 _SPEC_GET_PLATFORM_TOP: MethodSpec[AppsPage] = MethodSpec(
@@ -83,6 +100,14 @@ _SPEC_GET_PLATFORM_TOP: MethodSpec[AppsPage] = MethodSpec(
         Param("fields", "list", item="string"),
         Param("anchor", "string"),
         Param("count", "int"),
+    ),
+    paging=Paging(
+        "anchor",
+        items="apps",
+        anchor_param="anchor",
+        anchor_field="anchor",
+        has_more_field="has_more",
+        total_field="totalCount",
     ),
 )
 _SPEC_GET_TOP = MethodSpec[dict[str, Any]](
@@ -154,6 +179,13 @@ class AppsMethods:
     """
 
     __slots__ = ("_api",)
+
+    #: the methods ``api.paginate`` takes, by Python name
+    _PAGEABLE: ClassVar[Mapping[str, MethodSpec[Any]]] = {
+        "get_platform_catalog_node_top": _SPEC_GET_PLATFORM_CATALOG_NODE_TOP,
+        "get_platform_new": _SPEC_GET_PLATFORM_NEW,
+        "get_platform_top": _SPEC_GET_PLATFORM_TOP,
+    }
 
     def __init__(self, api: API) -> None:
         self._api = api
@@ -233,6 +265,9 @@ class AppsMethods:
         Wire name ``apps.getPlatformCatalogNodeTop``; session required; scopes: VALUABLE_ACCESS;
         confidence high.
 
+        Pageable by anchor (``anchor``): ``api.paginate`` yields every item of ``apps``, page after
+        page.
+
         The platform comes from the common `platform` request parameter (pass it via extra_params).
 
         Args:
@@ -303,6 +338,9 @@ class AppsMethods:
         Wire name ``apps.getPlatformNew``; session required; scopes: VALUABLE_ACCESS; confidence
         high.
 
+        Pageable by anchor (``anchor``): ``api.paginate`` yields every item of ``apps``, page after
+        page.
+
         Args:
             fields: Which app fields to return (the page calls the set ApplicationBeanFields).
             anchor: Paging anchor from the previous page's reply; leave out for the first page.
@@ -334,6 +372,9 @@ class AppsMethods:
         """List the platform's top games, page by page.
 
         Wire name ``apps.getPlatformTop``; session optional; scopes: none; confidence low.
+
+        Pageable by anchor (``anchor``): ``api.paginate`` yields every item of ``apps``, page after
+        page.
 
         No method page was found. Its sibling apps.getPlatformNew requires a session and
         VALUABLE_ACCESS; optional lets both kinds of call through and the server has the last word.

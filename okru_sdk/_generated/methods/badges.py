@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
@@ -85,6 +86,14 @@ _SPEC_GET_USER_BADGE_CATEGORY: MethodSpec[BadgesGetUserBadgeCategoryResult] = Me
         Param("direction", "string"),
         Param("count", "int"),
     ),
+    paging=Paging(
+        "anchor",
+        items="category.badges",
+        anchor_param="anchor",
+        anchor_field="category.anchor",
+        has_more_field="category.has_more",
+        total_field="category.total_count",
+    ),
 )
 # The models load on the first call of the method, not with the group.
 _SPEC_GET_USER_OWNED_BADGES: MethodSpec[BadgesGetUserOwnedBadgesResult] = MethodSpec(
@@ -130,6 +139,11 @@ class BadgesMethods:
     """
 
     __slots__ = ("_api",)
+
+    #: the methods ``api.paginate`` takes, by Python name
+    _PAGEABLE: ClassVar[Mapping[str, MethodSpec[Any]]] = {
+        "get_user_badge_category": _SPEC_GET_USER_BADGE_CATEGORY,
+    }
 
     def __init__(self, api: API) -> None:
         self._api = api
@@ -223,6 +237,9 @@ class BadgesMethods:
 
         Wire name ``badges.getUserBadgeCategory``; session required; scopes: VALUABLE_ACCESS;
         confidence high.
+
+        Pageable by anchor (``anchor``): ``api.paginate`` yields every item of ``category.badges``,
+        page after page.
 
         Whitelisted; OK.ru opens it for an app on request to api-support@ok.ru.
 

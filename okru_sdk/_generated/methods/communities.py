@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from okru_sdk.api import MethodSpec
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
@@ -33,6 +34,13 @@ _SPEC_GET_MEMBERS = MethodSpec[dict[str, Any]](
         Param("fields", "list", item="string"),
         Param("filter", "string"),
     ),
+    paging=Paging(
+        "anchor",
+        items="users",
+        anchor_param="anchor",
+        anchor_field="anchor",
+        has_more_field="has_more",
+    ),
 )
 
 
@@ -43,6 +51,11 @@ class CommunitiesMethods:
     """
 
     __slots__ = ("_api",)
+
+    #: the methods ``api.paginate`` takes, by Python name
+    _PAGEABLE: ClassVar[Mapping[str, MethodSpec[Any]]] = {
+        "get_members": _SPEC_GET_MEMBERS,
+    }
 
     def __init__(self, api: API) -> None:
         self._api = api
@@ -64,6 +77,9 @@ class CommunitiesMethods:
         """List members of a community (school, university...) by years (anchor-paged).
 
         Wire name ``communities.getMembers``; session optional; scopes: none; confidence low.
+
+        Pageable by anchor (``anchor``): ``api.paginate`` yields every item of ``users``, page after
+        page. The reply is undocumented: the field names are those of the example.
 
         No official page found; optional lets both kinds of call through and the server decides.
 

@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
@@ -271,6 +272,7 @@ _SPEC_GET_COMMENT_LIKES = MethodSpec[dict[str, Any]](
         Param("count", "int"),
         Param("fields", "list", item="string"),
     ),
+    paging=Paging("anchor", items="users", anchor_param="anchor", anchor_field="anchor"),
 )
 # The models load on the first call of the method, not with the group.
 _SPEC_GET_COMMENTS: MethodSpec[DiscussionsGetCommentsResult] = MethodSpec(
@@ -292,6 +294,13 @@ _SPEC_GET_COMMENTS: MethodSpec[DiscussionsGetCommentsResult] = MethodSpec(
         Param("mark_as_read", "boolean"),
         Param("includeRemoved", "boolean"),
     ),
+    paging=Paging(
+        "anchor",
+        items="comments",
+        anchor_param="anchor",
+        anchor_field="anchor",
+        has_more_field="has_more",
+    ),
 )
 _SPEC_GET_DISCUSSION_COMMENTS = MethodSpec[dict[str, Any]](
     "discussions.getDiscussionComments",
@@ -304,6 +313,7 @@ _SPEC_GET_DISCUSSION_COMMENTS = MethodSpec[dict[str, Any]](
         Param("offset", "int"),
         Param("count", "int"),
     ),
+    paging=Paging("offset", items="comments", offset_param="offset"),
 )
 _SPEC_GET_DISCUSSION_COMMENTS_COUNT = MethodSpec[dict[str, Any]](
     "discussions.getDiscussionCommentsCount",
@@ -331,6 +341,7 @@ _SPEC_GET_DISCUSSION_LIKES: MethodSpec[DiscussionsGetDiscussionLikesResult] = Me
         Param("count", "int"),
         Param("fields", "list", item="string"),
     ),
+    paging=Paging("anchor", items="users", anchor_param="anchor", anchor_field="anchor"),
 )
 _SPEC_GET_DISCUSSIONS = MethodSpec[dict[str, Any]](
     "discussions.getDiscussions",
@@ -343,6 +354,7 @@ _SPEC_GET_DISCUSSIONS = MethodSpec[dict[str, Any]](
         Param("offset", "int"),
         Param("count", "int"),
     ),
+    paging=Paging("offset", items="discussions", offset_param="offset"),
 )
 _SPEC_GET_DISCUSSIONS_NEWS = MethodSpec[dict[str, Any]](
     "discussions.getDiscussionsNews",
@@ -368,6 +380,14 @@ _SPEC_GET_LIST: MethodSpec[DiscussionsList] = MethodSpec(
         Param("fieldset", "string"),
         Param("locale", "string"),
         Param("features", "string"),
+    ),
+    paging=Paging(
+        "anchor",
+        items="discussions",
+        anchor_param="anchor",
+        anchor_field="anchor",
+        has_more_field="has_more",
+        total_field="totalCount",
     ),
 )
 _SPEC_MARK_AS_READ = MethodSpec[dict[str, Any]](
@@ -428,6 +448,16 @@ class DiscussionsMethods:
     """
 
     __slots__ = ("_api",)
+
+    #: the methods ``api.paginate`` takes, by Python name
+    _PAGEABLE: ClassVar[Mapping[str, MethodSpec[Any]]] = {
+        "get_comment_likes": _SPEC_GET_COMMENT_LIKES,
+        "get_comments": _SPEC_GET_COMMENTS,
+        "get_discussion_comments": _SPEC_GET_DISCUSSION_COMMENTS,
+        "get_discussion_likes": _SPEC_GET_DISCUSSION_LIKES,
+        "get_discussions": _SPEC_GET_DISCUSSIONS,
+        "get_list": _SPEC_GET_LIST,
+    }
 
     def __init__(self, api: API) -> None:
         self._api = api
@@ -940,6 +970,9 @@ class DiscussionsMethods:
 
         Wire name ``discussions.getCommentLikes``; session optional; scopes: none; confidence low.
 
+        Pageable by anchor (``anchor``): ``api.paginate`` yields every item of ``users``, page after
+        page. The reply is undocumented: the field names are those of the example.
+
         No official page found; optional lets both kinds of call through and the server decides.
 
         Probably shaped like discussions.getDiscussionLikes (anchor + users), not confirmed. Result
@@ -1003,6 +1036,9 @@ class DiscussionsMethods:
         """List the comments of a discussion (anchor-paged).
 
         Wire name ``discussions.getComments``; session optional; scopes: none; confidence low.
+
+        Pageable by anchor (``anchor``): ``api.paginate`` yields every item of ``comments``, page
+        after page.
 
         No official page found; optional lets both kinds of call through and the server decides.
 
@@ -1072,6 +1108,9 @@ class DiscussionsMethods:
 
         Wire name ``discussions.getDiscussionComments``; session optional; scopes: none; confidence
         low.
+
+        Pageable by offset (``offset``): ``api.paginate`` yields every item of ``comments``, page
+        after page. The reply is undocumented: the field names are those of the example.
 
         No official page found; optional lets both kinds of call through and the server decides.
 
@@ -1173,6 +1212,9 @@ class DiscussionsMethods:
         Wire name ``discussions.getDiscussionLikes``; session required; scopes: VALUABLE_ACCESS;
         confidence high.
 
+        Pageable by anchor (``anchor``): ``api.paginate`` yields every item of ``users``, page after
+        page.
+
         Args:
             discussion_id: Id of the discussed object (the topic, photo, status... the comments hang
                 on). Wire name ``discussionId``.
@@ -1230,6 +1272,9 @@ class DiscussionsMethods:
         Legacy: list the user's discussions (use discussions.getList).
 
         Wire name ``discussions.getDiscussions``; session optional; scopes: none; confidence medium.
+
+        Pageable by offset (``offset``): ``api.paginate`` yields every item of ``discussions``, page
+        after page. The reply is undocumented: the field names are those of the example.
 
         No official page found; optional lets both kinds of call through and the server decides.
 
@@ -1323,6 +1368,9 @@ class DiscussionsMethods:
         """List the user's discussions (anchor-paged).
 
         Wire name ``discussions.getList``; session optional; scopes: none; confidence low.
+
+        Pageable by anchor (``anchor``): ``api.paginate`` yields every item of ``discussions``, page
+        after page.
 
         No official page found; optional lets both kinds of call through and the server decides.
 

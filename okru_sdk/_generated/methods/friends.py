@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
@@ -163,6 +164,14 @@ _SPEC_GET_RELATIVES_V2: MethodSpec[FriendsGetRelativesV2Result] = MethodSpec(
         Param("direction", "string"),
         Param("count", "int"),
     ),
+    paging=Paging(
+        "anchor",
+        items="relations",
+        anchor_param="anchor",
+        anchor_field="anchor",
+        has_more_field="has_more",
+        total_field="totalCount",
+    ),
 )
 _SPEC_GET_SUGGESTIONS = MethodSpec[dict[str, Any]](
     "friends.getSuggestions",
@@ -175,6 +184,7 @@ _SPEC_GET_SUGGESTIONS = MethodSpec[dict[str, Any]](
         Param("direction", "string"),
         Param("count", "int"),
     ),
+    paging=Paging("anchor", items="users", anchor_param="anchor", anchor_field="anchor"),
 )
 
 
@@ -185,6 +195,12 @@ class FriendsMethods:
     """
 
     __slots__ = ("_api",)
+
+    #: the methods ``api.paginate`` takes, by Python name
+    _PAGEABLE: ClassVar[Mapping[str, MethodSpec[Any]]] = {
+        "get_relatives_v2": _SPEC_GET_RELATIVES_V2,
+        "get_suggestions": _SPEC_GET_SUGGESTIONS,
+    }
 
     def __init__(self, api: API) -> None:
         self._api = api
@@ -572,6 +588,9 @@ class FriendsMethods:
         Wire name ``friends.getRelativesV2``; session required; scopes: VALUABLE_ACCESS; confidence
         high.
 
+        Pageable by anchor (``anchor``): ``api.paginate`` yields every item of ``relations``, page
+        after page.
+
         Give exactly one of friend_ids / reltypes.
 
         Args:
@@ -612,6 +631,9 @@ class FriendsMethods:
         """List people the user may know (anchor-paged).
 
         Wire name ``friends.getSuggestions``; session optional; scopes: none; confidence low.
+
+        Pageable by anchor (``anchor``): ``api.paginate`` yields every item of ``users``, page after
+        page. The reply is undocumented: the field names are those of the example.
 
         The docs repository says to pass uid when calling without a session key.
 

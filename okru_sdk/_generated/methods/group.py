@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from okru_sdk.api import MethodSpec, list_of, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
@@ -77,6 +78,13 @@ _SPEC_GET_FRIEND_MEMBERS_V2 = MethodSpec[dict[str, Any]](
         Param("count", "int"),
         Param("fields", "list", item="string"),
     ),
+    paging=Paging(
+        "anchor",
+        items="members",
+        anchor_param="anchor",
+        anchor_field="anchor",
+        has_more_field="has_more",
+    ),
 )
 # The models load on the first call of the method, not with the group.
 _SPEC_GET_INFO: MethodSpec[list[Group]] = MethodSpec(
@@ -101,6 +109,13 @@ _SPEC_GET_MEMBERS = MethodSpec[dict[str, Any]](
         Param("direction", "string"),
         Param("statuses", "list", item="string"),
         Param("count", "int"),
+    ),
+    paging=Paging(
+        "anchor",
+        items="members",
+        anchor_param="anchor",
+        anchor_field="anchor",
+        has_more_field="has_more",
     ),
 )
 _SPEC_GET_STAT_OVERVIEW = MethodSpec[dict[str, Any]](
@@ -150,6 +165,7 @@ _SPEC_GET_STAT_TOPICS = MethodSpec[dict[str, Any]](
         Param("count", "int"),
         Param("fields", "list", item="string"),
     ),
+    paging=Paging("anchor", items="topics", anchor_param="anchor", anchor_field="anchor"),
 )
 _SPEC_GET_STAT_TRENDS = MethodSpec[dict[str, Any]](
     "group.getStatTrends",
@@ -190,6 +206,7 @@ _SPEC_GET_USER_GROUPS_V2: MethodSpec[GroupGetUserGroupsV2Result] = MethodSpec(
         Param("direction", "string"),
         Param("count", "int"),
     ),
+    paging=Paging("anchor", items="groups", anchor_param="anchor", anchor_field="anchor"),
 )
 _SPEC_PIN_GROUP_FEED = MethodSpec[dict[str, Any]](
     "group.pinGroupFeed",
@@ -217,6 +234,14 @@ class GroupMethods:
     """
 
     __slots__ = ("_api",)
+
+    #: the methods ``api.paginate`` takes, by Python name
+    _PAGEABLE: ClassVar[Mapping[str, MethodSpec[Any]]] = {
+        "get_friend_members_v2": _SPEC_GET_FRIEND_MEMBERS_V2,
+        "get_members": _SPEC_GET_MEMBERS,
+        "get_stat_topics": _SPEC_GET_STAT_TOPICS,
+        "get_user_groups_v2": _SPEC_GET_USER_GROUPS_V2,
+    }
 
     def __init__(self, api: API) -> None:
         self._api = api
@@ -291,6 +316,9 @@ class GroupMethods:
         """List the current user's friends who are members of a group, a page at a time.
 
         Wire name ``group.getFriendMembersV2``; session optional; scopes: none; confidence low.
+
+        Pageable by anchor (``anchor``): ``api.paginate`` yields every item of ``members``, page
+        after page. The reply is undocumented: the field names are those of the example.
 
         No method page was found; optional lets both kinds of call through (the friends are the
         current user's, so a session is normally needed).
@@ -376,6 +404,9 @@ class GroupMethods:
         """List the members of a group, a page at a time.
 
         Wire name ``group.getMembers``; session optional; scopes: none; confidence low.
+
+        Pageable by anchor (``anchor``): ``api.paginate`` yields every item of ``members``, page
+        after page. The reply is undocumented: the field names are those of the example.
 
         No method page was found; optional lets both kinds of call through.
 
@@ -544,6 +575,9 @@ class GroupMethods:
         Wire name ``group.getStatTopics``; session optional; scopes: GROUP_CONTENT, VALUABLE_ACCESS;
         confidence low.
 
+        Pageable by anchor (``anchor``): ``api.paginate`` yields every item of ``topics``, page
+        after page. The reply is undocumented: the field names are those of the example.
+
         No method page was found; optional lets both kinds of call through.
 
         Only topics that have statistics are returned (a topic seen only by its author has none).
@@ -666,6 +700,9 @@ class GroupMethods:
         """List the groups a user belongs to, a page at a time.
 
         Wire name ``group.getUserGroupsV2``; session optional; scopes: none; confidence medium.
+
+        Pageable by anchor (``anchor``): ``api.paginate`` yields every item of ``groups``, page
+        after page.
 
         No method page was found; optional lets both kinds of call through.
 

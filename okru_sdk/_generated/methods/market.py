@@ -6,16 +6,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
     from okru_sdk.api import API
 
+    from ..inputs import ProductAttachment
     from ..models.market_add_catalog_result import MarketAddCatalogResult
     from ..models.market_add_result import MarketAddResult
     from ..models.market_catalogs_page import MarketCatalogsPage
@@ -136,6 +138,14 @@ _SPEC_GET_BY_CATALOG: MethodSpec[MarketProductsPage] = MethodSpec(
         Param("count", "int"),
         Param("fields", "list", item="string"),
     ),
+    paging=Paging(
+        "anchor",
+        items="short_products",
+        anchor_param="anchor",
+        anchor_field="anchor",
+        has_more_field="has_more",
+        total_field="totalCount",
+    ),
 )
 # The models load on the first call of the method, not with the group.
 _SPEC_GET_BY_IDS: MethodSpec[MarketProductsPage] = MethodSpec(
@@ -160,6 +170,14 @@ _SPEC_GET_CATALOGS_BY_GROUP: MethodSpec[MarketCatalogsPage] = MethodSpec(
         Param("direction", "string"),
         Param("count", "int"),
         Param("fields", "list", item="string"),
+    ),
+    paging=Paging(
+        "anchor",
+        items="catalogs",
+        anchor_param="anchor",
+        anchor_field="anchor",
+        has_more_field="has_more",
+        total_field="totalCount",
     ),
 )
 # The models load on the first call of the method, not with the group.
@@ -187,6 +205,14 @@ _SPEC_GET_PRODUCTS: MethodSpec[MarketProductsPage] = MethodSpec(
         Param("direction", "string"),
         Param("count", "int"),
         Param("fields", "list", item="string"),
+    ),
+    paging=Paging(
+        "anchor",
+        items="short_products",
+        anchor_param="anchor",
+        anchor_field="anchor",
+        has_more_field="has_more",
+        total_field="totalCount",
     ),
 )
 # The models load on the first call of the method, not with the group.
@@ -258,6 +284,13 @@ class MarketMethods:
 
     __slots__ = ("_api",)
 
+    #: the methods ``api.paginate`` takes, by Python name
+    _PAGEABLE: ClassVar[Mapping[str, MethodSpec[Any]]] = {
+        "get_by_catalog": _SPEC_GET_BY_CATALOG,
+        "get_catalogs_by_group": _SPEC_GET_CATALOGS_BY_GROUP,
+        "get_products": _SPEC_GET_PRODUCTS,
+    }
+
     def __init__(self, api: API) -> None:
         self._api = api
 
@@ -265,7 +298,7 @@ class MarketMethods:
         self,
         *,
         type: Literal["GROUP_PRODUCT", "GROUP_SUGGESTED"] | str,
-        attachment: Mapping[str, Any],
+        attachment: ProductAttachment,
         gid: str | NotGiven = NOT_GIVEN,
         catalog_ids: Sequence[str] | NotGiven = NOT_GIVEN,
         devices: Sequence[str] | NotGiven = NOT_GIVEN,
@@ -291,7 +324,8 @@ class MarketMethods:
                 block (uploaded photo tokens as {"id": token}, or {"existing_photo_id": id, "group":
                 true}), then a product block {"type": "product", "price": ..., "lifetime": days,
                 "currency": ..., "partner_link": url}. A product needs a description or at least one
-                photo.
+                photo. Typed as ``okru_sdk.inputs.ProductAttachment``; a plain dict works at run
+                time.
             catalog_ids: Ids of the shop catalogs to put the product in.
             devices: Platforms the product is posted from; the accepted values are not documented.
             update_default_visibility: A flag listed without a description on the page; its meaning
@@ -423,7 +457,7 @@ class MarketMethods:
         self,
         *,
         product_id: str,
-        attachment: Mapping[str, Any],
+        attachment: ProductAttachment,
         catalog_ids: Sequence[str] | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
@@ -437,6 +471,7 @@ class MarketMethods:
             product_id: Id of the product to change.
             attachment: The product's new content as a media-topic attachment, in the block order
                 market.add describes (title, optional description, optional photos, product block).
+                Typed as ``okru_sdk.inputs.ProductAttachment``; a plain dict works at run time.
             catalog_ids: Ids of the catalogs the changed product should be in.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
@@ -511,6 +546,9 @@ class MarketMethods:
         """List the products of one shop catalog, a page at a time.
 
         Wire name ``market.getByCatalog``; session optional; scopes: none; confidence medium.
+
+        Pageable by anchor (``anchor``): ``api.paginate`` yields every item of ``short_products``,
+        page after page.
 
         No method page was found; optional lets both kinds of call through.
 
@@ -592,6 +630,9 @@ class MarketMethods:
         """List the catalogs of a group shop, a page at a time.
 
         Wire name ``market.getCatalogsByGroup``; session optional; scopes: none; confidence medium.
+
+        Pageable by anchor (``anchor``): ``api.paginate`` yields every item of ``catalogs``, page
+        after page.
 
         No method page was found; optional lets both kinds of call through.
 
@@ -675,6 +716,9 @@ class MarketMethods:
         at a time.
 
         Wire name ``market.getProducts``; session optional; scopes: none; confidence medium.
+
+        Pageable by anchor (``anchor``): ``api.paginate`` yields every item of ``short_products``,
+        page after page.
 
         No method page was found; optional lets both kinds of call through (the OWN tab needs a
         user).

@@ -6,16 +6,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
     from okru_sdk.api import API
 
+    from ..inputs import MediaTopicAttachment
     from ..models.mediatopic_delete_topic_result import MediatopicDeleteTopicResult
     from ..models.mediatopic_get_republished_topic_result import MediatopicGetRepublishedTopicResult
 
@@ -56,6 +58,7 @@ _SPEC_GET_POLL_ANSWER_VOTERS = MethodSpec[dict[str, Any]](
         Param("count", "int"),
         Param("fields", "list", item="string"),
     ),
+    paging=Paging("anchor", items="users", anchor_param="anchor", anchor_field="anchor"),
 )
 # The models load on the first call of the method, not with the group.
 _SPEC_GET_REPUBLISHED_TOPIC: MethodSpec[MediatopicGetRepublishedTopicResult] = MethodSpec(
@@ -111,6 +114,11 @@ class MediatopicMethods:
     """
 
     __slots__ = ("_api",)
+
+    #: the methods ``api.paginate`` takes, by Python name
+    _PAGEABLE: ClassVar[Mapping[str, MethodSpec[Any]]] = {
+        "get_poll_answer_voters": _SPEC_GET_POLL_ANSWER_VOTERS,
+    }
 
     def __init__(self, api: API) -> None:
         self._api = api
@@ -207,6 +215,9 @@ class MediatopicMethods:
         Wire name ``mediatopic.getPollAnswerVoters``; session optional; scopes: none; confidence
         low.
 
+        Pageable by anchor (``anchor``): ``api.paginate`` yields every item of ``users``, page after
+        page. The reply is undocumented: the field names are those of the example.
+
         No official page found; optional lets both kinds of call through and the server decides.
 
         Result shape not documented: typed as a JSON object (result_source unknown).
@@ -272,7 +283,7 @@ class MediatopicMethods:
     async def post(
         self,
         *,
-        attachment: Mapping[str, Any],
+        attachment: MediaTopicAttachment,
         uid: str | NotGiven = NOT_GIVEN,
         type: Literal[
             "USER",
@@ -313,7 +324,8 @@ class MediatopicMethods:
                 the group's moderators approve it).
             gid: Group to post to; needs GROUP_CONTENT and type GROUP_THEME or GROUP_THEME_PROMO.
             attachment: The topic's content as JSON: {"media": [...]} plus, for group topics,
-                publishAt / publishAtMs (scheduled time), onBehalfOfGroup and disableComments.
+                publishAt / publishAtMs (scheduled time), onBehalfOfGroup and disableComments. Typed
+                as ``okru_sdk.inputs.MediaTopicAttachment``; a plain dict works at run time.
             set_status: Also set the topic as the user's status (needs SET_STATUS).
             devices: Platform(s) the post is made from.
             text_link_preview: Turn a text link in the topic into a link block with title,

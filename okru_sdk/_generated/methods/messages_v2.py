@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
@@ -94,6 +95,13 @@ _SPEC_GET_MESSAGES: MethodSpec[MessagesV2GetMessagesResult] = MethodSpec(
         Param("mark_as_read", "boolean"),
         Param("fields", "list", item="string", required=True),
     ),
+    paging=Paging(
+        "anchor",
+        items="message",
+        anchor_param="anchor",
+        anchor_field="anchor",
+        has_more_field="has_more",
+    ),
 )
 _SPEC_SEND = MethodSpec[dict[str, Any]](
     "messagesV2.send",
@@ -159,6 +167,11 @@ class MessagesV2Methods:
     """
 
     __slots__ = ("_api",)
+
+    #: the methods ``api.paginate`` takes, by Python name
+    _PAGEABLE: ClassVar[Mapping[str, MethodSpec[Any]]] = {
+        "get_messages": _SPEC_GET_MESSAGES,
+    }
 
     def __init__(self, api: API) -> None:
         self._api = api
@@ -375,6 +388,9 @@ class MessagesV2Methods:
         Read the messages of a conversation, a page at a time (fields are required).
 
         Wire name ``messagesV2.getMessages``; session required; scopes: none; confidence low.
+
+        Pageable by anchor (``anchor``): ``api.paginate`` yields every item of ``message``, page
+        after page.
 
         First-party only: seen only in clients that use OK's own app keys; there is no official page
         and no known way for third-party apps to get access.

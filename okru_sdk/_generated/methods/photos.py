@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
@@ -243,6 +244,7 @@ _SPEC_GET_ALBUM_LIKES = MethodSpec[dict[str, Any]](
         Param("count", "int"),
         Param("fields", "list", item="string"),
     ),
+    paging=Paging("anchor", items="users", anchor_param="anchor", anchor_field="anchor"),
 )
 # The models load on the first call of the method, not with the group.
 _SPEC_GET_ALBUMS: MethodSpec[PhotosGetAlbumsResult] = MethodSpec(
@@ -260,6 +262,14 @@ _SPEC_GET_ALBUMS: MethodSpec[PhotosGetAlbumsResult] = MethodSpec(
         Param("detectTotalCount", "boolean"),
         Param("fields", "list", item="string"),
         Param("album_type", "string"),
+    ),
+    paging=Paging(
+        "legacy_anchor",
+        items="albums",
+        anchor_param="paging_anchor",
+        anchor_field="pagingAnchor",
+        has_more_field="hasMore",
+        total_field="totalCount",
     ),
 )
 # The models load on the first call of the method, not with the group.
@@ -304,6 +314,7 @@ _SPEC_GET_PHOTO_LIKES: MethodSpec[PhotosGetPhotoLikesResult] = MethodSpec(
         Param("count", "int"),
         Param("fields", "list", item="string"),
     ),
+    paging=Paging("anchor", items="users", anchor_param="anchor", anchor_field="anchor"),
 )
 _SPEC_GET_PHOTO_MARKS = MethodSpec[dict[str, Any]](
     "photos.getPhotoMarks",
@@ -336,6 +347,14 @@ _SPEC_GET_PHOTOS: MethodSpec[PhotosGetPhotosResult] = MethodSpec(
         Param("fields", "list", item="string"),
         Param("album_type", "string"),
         Param("mark_as_read", "boolean"),
+    ),
+    paging=Paging(
+        "anchor",
+        items="photos",
+        anchor_param="anchor",
+        anchor_field="anchor",
+        has_more_field="hasMore",
+        total_field="total_count",
     ),
 )
 _SPEC_GET_TAGS = MethodSpec[dict[str, Any]](
@@ -420,6 +439,14 @@ class PhotosMethods:
     """
 
     __slots__ = ("_api",)
+
+    #: the methods ``api.paginate`` takes, by Python name
+    _PAGEABLE: ClassVar[Mapping[str, MethodSpec[Any]]] = {
+        "get_album_likes": _SPEC_GET_ALBUM_LIKES,
+        "get_albums": _SPEC_GET_ALBUMS,
+        "get_photo_likes": _SPEC_GET_PHOTO_LIKES,
+        "get_photos": _SPEC_GET_PHOTOS,
+    }
 
     def __init__(self, api: API) -> None:
         self._api = api
@@ -803,6 +830,9 @@ class PhotosMethods:
 
         Wire name ``photos.getAlbumLikes``; session optional; scopes: none; confidence low.
 
+        Pageable by anchor (``anchor``): ``api.paginate`` yields every item of ``users``, page after
+        page. The reply is undocumented: the field names are those of the example.
+
         No official method page was found; optional lets both kinds of call through and the server
         decides (photos.getPhotoLikes, its sibling, requires a session).
 
@@ -853,6 +883,9 @@ class PhotosMethods:
         """List the photo albums of a user or a group (pagingAnchor paging).
 
         Wire name ``photos.getAlbums``; session optional; scopes: VALUABLE_ACCESS; confidence high.
+
+        Pageable by legacy anchor (``pagingAnchor``): ``api.paginate`` yields every item of
+        ``albums``, page after page.
 
         Page: optional, but external (non-portal) apps must pass a session.
 
@@ -1006,6 +1039,9 @@ class PhotosMethods:
         Wire name ``photos.getPhotoLikes``; session required; scopes: PHOTO_CONTENT,
         VALUABLE_ACCESS; confidence high.
 
+        Pageable by anchor (``anchor``): ``api.paginate`` yields every item of ``users``, page after
+        page.
+
         Args:
             photo_id: Id of the photo.
             gid: Id of the group the photo belongs to, for a group photo.
@@ -1098,6 +1134,9 @@ class PhotosMethods:
         """List the photos of a user, a friend, a group or one album (anchor paging).
 
         Wire name ``photos.getPhotos``; session optional; scopes: VALUABLE_ACCESS; confidence high.
+
+        Pageable by anchor (``anchor``): ``api.paginate`` yields every item of ``photos``, page
+        after page.
 
         Page: optional, but external (non-portal) apps must pass a session.
 

@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
@@ -39,6 +40,13 @@ _SPEC_TAG_CONTENTS = MethodSpec[dict[str, Any]](
         Param("anchor", "string"),
         Param("count", "int"),
         Param("fields", "list", item="string"),
+    ),
+    paging=Paging(
+        "anchor",
+        items="media_topics",
+        anchor_param="anchor",
+        anchor_field="anchor",
+        has_more_field="has_more",
     ),
 )
 # The models load on the first call of the method, not with the group.
@@ -73,6 +81,11 @@ class SearchMethods:
     """
 
     __slots__ = ("_api",)
+
+    #: the methods ``api.paginate`` takes, by Python name
+    _PAGEABLE: ClassVar[Mapping[str, MethodSpec[Any]]] = {
+        "tag_contents": _SPEC_TAG_CONTENTS,
+    }
 
     def __init__(self, api: API) -> None:
         self._api = api
@@ -118,6 +131,9 @@ class SearchMethods:
         """List topics, photos and videos marked with a hashtag (anchor-paged).
 
         Wire name ``search.tagContents``; session optional; scopes: none; confidence low.
+
+        Pageable by anchor (``anchor``): ``api.paginate`` yields every item of ``media_topics``,
+        page after page. The reply is undocumented: the field names are those of the example.
 
         No official page found; optional lets both kinds of call through and the server decides.
 

@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
@@ -46,6 +47,7 @@ _SPEC_GET_KEYS: MethodSpec[StorageGetKeysResult] = MethodSpec(
         Param("count", "int"),
         Param("scope", "string", enum=("CUSTOM", "GLOBAL")),
     ),
+    paging=Paging("anchor", items="keys", anchor_param="anchor", anchor_field="anchor"),
 )
 # The models load on the first call of the method, not with the group.
 _SPEC_SET: MethodSpec[SuccessResult] = MethodSpec(
@@ -69,6 +71,11 @@ class StorageMethods:
     """
 
     __slots__ = ("_api",)
+
+    #: the methods ``api.paginate`` takes, by Python name
+    _PAGEABLE: ClassVar[Mapping[str, MethodSpec[Any]]] = {
+        "get_keys": _SPEC_GET_KEYS,
+    }
 
     def __init__(self, api: API) -> None:
         self._api = api
@@ -122,6 +129,9 @@ class StorageMethods:
         """List the keys of the Storage API variables available to a user in the app (anchor-paged).
 
         Wire name ``storage.getKeys``; session optional; scopes: VALUABLE_ACCESS; confidence high.
+
+        Pageable by anchor (``anchor``): ``api.paginate`` yields every item of ``keys``, page after
+        page.
 
         The page says the session is optional, but required for External applications. A server call
         names the user in uid.

@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from okru_sdk.api import MethodSpec, list_of, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
@@ -183,6 +184,13 @@ _SPEC_GET_GUESTS = MethodSpec[dict[str, Any]](
         Param("count", "int"),
         Param("detectTotalCount", "boolean"),
     ),
+    paging=Paging(
+        "legacy_anchor",
+        items="guests",
+        anchor_param="paging_anchor",
+        anchor_field="pagingAnchor",
+        has_more_field="hasMore",
+    ),
 )
 _SPEC_GET_HOLIDAYS = MethodSpec[dict[str, Any]](
     "users.getHolidays",
@@ -340,6 +348,11 @@ class UsersMethods:
     """
 
     __slots__ = ("_api",)
+
+    #: the methods ``api.paginate`` takes, by Python name
+    _PAGEABLE: ClassVar[Mapping[str, MethodSpec[Any]]] = {
+        "get_guests": _SPEC_GET_GUESTS,
+    }
 
     def __init__(self, api: API) -> None:
         self._api = api
@@ -505,6 +518,10 @@ class UsersMethods:
         """List the user's recent profile guests (legacy paging).
 
         Wire name ``users.getGuests``; session required; scopes: VALUABLE_ACCESS; confidence low.
+
+        Pageable by legacy anchor (``pagingAnchor``): ``api.paginate`` yields every item of
+        ``guests``, page after page. The reply is undocumented: the field names are those of the
+        example.
 
         No method page was found; scope and parameter types from the PHP client that copies the
         page. The reply holds the guest list and a paging anchor; its exact shape is not documented.

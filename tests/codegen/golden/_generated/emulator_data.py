@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal, NamedTuple
 
-__all__ = ["METHODS", "MethodFacts", "ParamFacts"]
+__all__ = ["METHODS", "MethodFacts", "PagingFacts", "ParamFacts"]
 
 
 class ParamFacts(NamedTuple):
@@ -24,6 +24,22 @@ class ParamFacts(NamedTuple):
     max_items: int | None
 
 
+class PagingFacts(NamedTuple):
+    """How a pageable method pages: wire parameter names and dotted reply fields."""
+
+    style: Literal["anchor", "legacy_anchor", "offset"]
+    items: str
+    anchor_param: str | None
+    anchor_field: str | None
+    direction_param: str | None
+    count_param: str | None
+    #: the server's page size when ``count`` is left out (the catalogue's default), if known
+    count_default: int | None
+    offset_param: str | None
+    has_more_field: str | None
+    total_field: str | None
+
+
 class MethodFacts(NamedTuple):
     """Session mode, parameters and an example result (as JSON text) of one method."""
 
@@ -32,6 +48,8 @@ class MethodFacts(NamedTuple):
     example_json: str
     signed: bool
     params: tuple[ParamFacts, ...]
+    #: how the method pages, for the methods the catalogue declares pageable
+    paging: PagingFacts | None = None
 
     @property
     def example(self) -> Any:
@@ -40,6 +58,30 @@ class MethodFacts(NamedTuple):
 
 
 METHODS: dict[str, MethodFacts] = {
+    "people.browse": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"profiles":[{"uid":"1"}],"anchor":"MQ==","has_more":false}',
+        signed=True,
+        params=(
+            ParamFacts("anchor", "string", None, False, None, None),
+            ParamFacts("direction", "string", None, False, ("FORWARD", "BACKWARD"), None),
+            ParamFacts("count", "int", None, False, None, None),
+            ParamFacts("fields", "list", "string", False, None, None),
+        ),
+        paging=PagingFacts(
+            "anchor",
+            "profiles",
+            "anchor",
+            "anchor",
+            "direction",
+            "count",
+            20,
+            None,
+            "has_more",
+            "totalCount",
+        ),
+    ),
     "people.find": MethodFacts(
         session="optional",
         required_params=("query",),
@@ -76,6 +118,19 @@ METHODS: dict[str, MethodFacts] = {
             ParamFacts("rules", "list", "json", False, None, None),
         ),
     ),
+    "postsV2.getPage": MethodFacts(
+        session="optional",
+        required_params=(),
+        example_json='{"posts":[{"id":"12345"}],"total":1}',
+        signed=True,
+        params=(
+            ParamFacts("offset", "int", None, False, None, None),
+            ParamFacts("count", "int", None, False, None, None),
+        ),
+        paging=PagingFacts(
+            "offset", "posts", None, None, None, "count", None, "offset", None, "total"
+        ),
+    ),
     "postsV2.publish": MethodFacts(
         session="optional",
         required_params=("text",),
@@ -84,6 +139,7 @@ METHODS: dict[str, MethodFacts] = {
         params=(
             ParamFacts("text", "string", None, True, None, None),
             ParamFacts("hidden", "boolean", None, False, None, None),
+            ParamFacts("attachment", "json", None, False, None, None),
         ),
     ),
     "postsV2.remove": MethodFacts(

@@ -8,9 +8,11 @@ __all__ = ["METHOD_INDEX"]
 
 #: wire name -> (session mode: "required" | "optional" | "prohibited", retry-safe, signed)
 METHOD_INDEX: dict[str, tuple[str, bool, bool]] = {
+    "people.browse": ("optional", True, True),
     "people.find": ("optional", True, True),
     "people.getProfile": ("required", True, True),
     "people.listTags": ("required", True, True),
+    "postsV2.getPage": ("optional", True, True),
     "postsV2.publish": ("optional", False, True),
     "postsV2.remove": ("prohibited", False, True),
 }

@@ -10,12 +10,29 @@ parameters the emulator received and that the result parses to the example.
 from __future__ import annotations
 
 from okru_sdk._generated.methods.people import (
+    _SPEC_BROWSE,
     _SPEC_FIND,
     _SPEC_GET_PROFILE,
     _SPEC_LIST_TAGS,
 )
 
 from .support import Contract
+
+
+async def test_browse(contract: Contract) -> None:
+    result = await contract.api.people.browse(
+        anchor="1",
+        direction="FORWARD",
+        count=1,
+        fields=["1"],
+    )
+    wire = {
+        "anchor": "1",
+        "direction": "FORWARD",
+        "count": "1",
+        "fields": "1",
+    }
+    contract.check(_SPEC_BROWSE, wire, result)
 
 
 async def test_find(contract: Contract) -> None:

@@ -10,6 +10,7 @@ parameters the emulator received and that the result parses to the example.
 from __future__ import annotations
 
 from okru_sdk._generated.methods.posts_v2 import (
+    _SPEC_GET_PAGE,
     _SPEC_PUBLISH,
     _SPEC_REMOVE,
 )
@@ -17,14 +18,28 @@ from okru_sdk._generated.methods.posts_v2 import (
 from .support import Contract
 
 
+async def test_get_page(contract: Contract) -> None:
+    result = await contract.api.posts_v2.get_page(
+        offset=1,
+        count=1,
+    )
+    wire = {
+        "offset": "1",
+        "count": "1",
+    }
+    contract.check(_SPEC_GET_PAGE, wire, result)
+
+
 async def test_publish(contract: Contract) -> None:
     result = await contract.api.posts_v2.publish(
         text="1",
         hidden=True,
+        attachment={},
     )
     wire = {
         "text": "1",
         "hidden": "true",
+        "attachment": "{}",
     }
     contract.check(_SPEC_PUBLISH, wire, result)
 

@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from okru_sdk.api import MethodSpec, list_of, load_model
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from okru_sdk.api import API
 
     from ..models.profile import Profile
+    from ..models.profile_page import ProfilePage
 
 __all__ = ["PeopleMethods", "ProfileField"]
 
@@ -28,6 +30,27 @@ ProfileField = Literal[
     "uid",
 ]
 
+# The models load on the first call of the method, not with the group.
+_SPEC_BROWSE: MethodSpec[ProfilePage] = MethodSpec(
+    "people.browse",
+    result_factory=lambda: load_model("profile_page", "ProfilePage"),
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("anchor", "string"),
+        Param("direction", "string", enum=("FORWARD", "BACKWARD")),
+        Param("count", "int"),
+        Param("fields", "list", item="string"),
+    ),
+    paging=Paging(
+        "anchor",
+        items="profiles",
+        anchor_param="anchor",
+        anchor_field="anchor",
+        has_more_field="has_more",
+        total_field="totalCount",
+    ),
+)
 # The models load on the first call of the method, not with the group.
 _SPEC_FIND: MethodSpec[list[Profile]] = MethodSpec(
     "people.find",
@@ -76,8 +99,51 @@ class PeopleMethods:
 
     __slots__ = ("_api",)
 
+    #: the methods ``api.paginate`` takes, by Python name
+    _PAGEABLE: ClassVar[Mapping[str, MethodSpec[Any]]] = {
+        "browse": _SPEC_BROWSE,
+    }
+
     def __init__(self, api: API) -> None:
         self._api = api
+
+    async def browse(
+        self,
+        *,
+        anchor: str | NotGiven = NOT_GIVEN,
+        direction: Literal["FORWARD", "BACKWARD"] | NotGiven = NOT_GIVEN,
+        count: int | NotGiven = NOT_GIVEN,
+        fields: Sequence[ProfileField | str] | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> ProfilePage:
+        """List profiles, a page at a time.
+
+        Wire name ``people.browse``; session optional; scopes: none; confidence high.
+
+        Pageable by anchor (``anchor``): ``api.paginate`` yields every item of ``profiles``, page
+        after page.
+
+        Args:
+            anchor: Where the page starts.
+            direction: Which way to page.
+            count: Page size. Server default: ``20``.
+            fields: Fields to return. Known values: the fields of ``Profile`` (``ProfileField``).
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/people/people.browse
+        """
+        params: dict[str, Any] = {
+            "anchor": anchor,
+            "direction": direction,
+            "count": count,
+            "fields": fields,
+        }
+        return await self._api._call(
+            _SPEC_BROWSE, params, timeout=timeout, extra_params=extra_params
+        )
 
     async def find(
         self,

@@ -6,18 +6,32 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from okru_sdk.api import MethodSpec
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
+from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
     from okru_sdk.api import API
 
+    from ..inputs import PostAttachment
+
 __all__ = ["PostsV2Methods"]
 
+_SPEC_GET_PAGE = MethodSpec[dict[str, Any]](
+    "postsV2.getPage",
+    dict[str, Any],
+    mode=SessionMode.OPTIONAL,
+    retry_safe=True,
+    params=(
+        Param("offset", "int"),
+        Param("count", "int"),
+    ),
+    paging=Paging("offset", items="posts", total_field="total", offset_param="offset"),
+)
 _SPEC_PUBLISH = MethodSpec[str](
     "postsV2.publish",
     str,
@@ -26,6 +40,7 @@ _SPEC_PUBLISH = MethodSpec[str](
     params=(
         Param("text", "string", required=True),
         Param("hidden", "boolean"),
+        Param("attachment", "json"),
     ),
 )
 _SPEC_REMOVE = MethodSpec[None](
@@ -45,14 +60,52 @@ class PostsV2Methods:
 
     __slots__ = ("_api",)
 
+    #: the methods ``api.paginate`` takes, by Python name
+    _PAGEABLE: ClassVar[Mapping[str, MethodSpec[Any]]] = {
+        "get_page": _SPEC_GET_PAGE,
+    }
+
     def __init__(self, api: API) -> None:
         self._api = api
+
+    async def get_page(
+        self,
+        *,
+        offset: int | NotGiven = NOT_GIVEN,
+        count: int | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven = NOT_GIVEN,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """List posts by offset; the reply is untyped, so paging reads the example's names.
+
+        Wire name ``postsV2.getPage``; session optional; scopes: none; confidence low.
+
+        Pageable by offset (``offset``): ``api.paginate`` yields every item of ``posts``, page after
+        page. The reply is undocumented: the field names are those of the example.
+
+        Args:
+            offset: How many to skip.
+            count: Page size.
+            timeout: Seconds for this call instead of the session's timeout.
+            extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
+
+        Official docs:
+            https://apiok.ru/dev/methods/rest/postsV2/postsV2.getPage
+        """
+        params: dict[str, Any] = {
+            "offset": offset,
+            "count": count,
+        }
+        return await self._api._call(
+            _SPEC_GET_PAGE, params, timeout=timeout, extra_params=extra_params
+        )
 
     async def publish(
         self,
         *,
         text: str,
         hidden: bool | NotGiven = NOT_GIVEN,
+        attachment: PostAttachment | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> str:
@@ -64,6 +117,8 @@ class PostsV2Methods:
         Args:
             text: The text. At most 100 characters.
             hidden: Hide it.
+            attachment: What the post holds. Typed as ``okru_sdk.inputs.PostAttachment``; a plain
+                dict works at run time.
             timeout: Seconds for this call instead of the session's timeout.
             extra_params: Wire parameters the catalogue does not know yet; they win on a clash.
 
@@ -73,6 +128,7 @@ class PostsV2Methods:
         params: dict[str, Any] = {
             "text": text,
             "hidden": hidden,
+            "attachment": attachment,
         }
         return await self._api._call(
             _SPEC_PUBLISH, params, timeout=timeout, extra_params=extra_params

@@ -10,15 +10,18 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .place import Place
     from .profile import Profile
+    from .profile_page import ProfilePage
 
 __all__ = [
     "Place",
     "Profile",
+    "ProfilePage",
 ]
 
 _MODULES = {
     "Place": "place",
     "Profile": "profile",
+    "ProfilePage": "profile_page",
 }
 
 

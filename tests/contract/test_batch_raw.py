@@ -9,7 +9,7 @@ parameters the emulator received and that the result parses to the example.
 
 from __future__ import annotations
 
-from okru_sdk._generated.methods.batch import (
+from okru_sdk._generated.methods.batch_raw import (
     _SPEC_EXECUTE,
     _SPEC_EXECUTE_V2,
 )
@@ -18,7 +18,7 @@ from .support import Contract
 
 
 async def test_execute(contract: Contract) -> None:
-    result = await contract.api.batch.execute(
+    result = await contract.api.batch_raw.execute(
         methods=[{}],
     )
     wire = {
@@ -28,7 +28,7 @@ async def test_execute(contract: Contract) -> None:
 
 
 async def test_execute_v2(contract: Contract) -> None:
-    result = await contract.api.batch.execute_v2(
+    result = await contract.api.batch_raw.execute_v2(
         methods={},
         id="1",
     )

@@ -16,7 +16,7 @@ from okru_sdk.sessions.base import SessionMode
 if TYPE_CHECKING:
     from okru_sdk.api import API
 
-__all__ = ["BatchMethods"]
+__all__ = ["BatchRawMethods"]
 
 _SPEC_EXECUTE = MethodSpec[dict[str, Any]](
     "batch.execute",
@@ -37,10 +37,10 @@ _SPEC_EXECUTE_V2 = MethodSpec[dict[str, Any]](
 )
 
 
-class BatchMethods:
+class BatchRawMethods:
     """Several calls in one request.
 
-    Reached as ``api.batch``; every method is one call to ``batch.*``.
+    Reached as ``api.batch_raw``; every method is one call to ``batch.*``.
     """
 
     __slots__ = ("_api",)
