@@ -183,8 +183,15 @@ class _Ready:
 
 _NEW, _OPEN, _SENDING, _CLOSED = range(4)
 
+if TYPE_CHECKING:
+    # For type checkers a batch has the API's method groups, bound to the batch,
+    # so ``batch.users.get_info(...)`` is a ``BatchHandle[list[User]]``.
+    _BatchGroups = GeneratedGroups
+else:
+    _BatchGroups = object
 
-class Batch:
+
+class Batch(_BatchGroups):
     """Calls collected inside ``async with api.batch() as batch:`` and sent when it ends.
 
     ``batch.<group>`` is every method group of :class:`~okru_sdk.API`;
@@ -213,15 +220,17 @@ class Batch:
 
     # -- collecting ----------------------------------------------------------------------
 
-    def __getattr__(self, name: str) -> Any:
-        # Only reached for names the instance does not have: the method groups,
-        # built by the generated factory of API's attribute, bound to the batch.
-        factory = None if name.startswith("_") else getattr(GeneratedGroups, name, None)
-        if not isinstance(factory, cached_property):
-            raise AttributeError(f"a batch has no method group {name!r}")
-        group = _BatchGroup(name, factory.func(self))
-        self.__dict__[name] = group  # later lookups do not come here again
-        return group
+    if not TYPE_CHECKING:  # the groups above are what type checkers see
+
+        def __getattr__(self, name: str) -> Any:
+            # Only reached for names the instance does not have: the method groups,
+            # built by the generated factory of API's attribute, bound to the batch.
+            factory = None if name.startswith("_") else getattr(GeneratedGroups, name, None)
+            if not isinstance(factory, cached_property):
+                raise AttributeError(f"a batch has no method group {name!r}")
+            group = _BatchGroup(name, factory.func(self))
+            self.__dict__[name] = group  # later lookups do not come here again
+            return group
 
     def _call(
         self,

@@ -5,11 +5,11 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
+
+from typing_extensions import Self
 
 if TYPE_CHECKING:
-    from okru_sdk.api import API
-
     from .methods.apps import AppsMethods
     from .methods.auth import AuthMethods
     from .methods.badges import BadgesMethods
@@ -50,225 +50,225 @@ class GeneratedGroups:
     """Method groups of the catalogue; each is imported and built on first access."""
 
     @cached_property
-    def apps(self) -> AppsMethods:
+    def apps(self) -> AppsMethods[Self]:
         """Games platform: catalogue, promo campaigns, VIP offers, game pushes."""
         from .methods.apps import AppsMethods
 
-        return AppsMethods(cast("API", self))
+        return AppsMethods(self)
 
     @cached_property
-    def auth(self) -> AuthMethods:
+    def auth(self) -> AuthMethods[Self]:
         """Sessions of first-party clients and session upkeep."""
         from .methods.auth import AuthMethods
 
-        return AuthMethods(cast("API", self))
+        return AuthMethods(self)
 
     @cached_property
-    def badges(self) -> BadgesMethods:
+    def badges(self) -> BadgesMethods[Self]:
         """Profile badges (whitelisted apps only)."""
         from .methods.badges import BadgesMethods
 
-        return BadgesMethods(cast("API", self))
+        return BadgesMethods(self)
 
     @cached_property
-    def batch_raw(self) -> BatchRawMethods:
+    def batch_raw(self) -> BatchRawMethods[Self]:
         """Several calls in one request."""
         from .methods.batch_raw import BatchRawMethods
 
-        return BatchRawMethods(cast("API", self))
+        return BatchRawMethods(self)
 
     @cached_property
-    def bookmark(self) -> BookmarkMethods:
+    def bookmark(self) -> BookmarkMethods[Self]:
         """Bookmarks of the current user."""
         from .methods.bookmark import BookmarkMethods
 
-        return BookmarkMethods(cast("API", self))
+        return BookmarkMethods(self)
 
     @cached_property
-    def communities(self) -> CommunitiesMethods:
+    def communities(self) -> CommunitiesMethods[Self]:
         """Communities (schools, universities, workplaces...) and their members."""
         from .methods.communities import CommunitiesMethods
 
-        return CommunitiesMethods(cast("API", self))
+        return CommunitiesMethods(self)
 
     @cached_property
-    def discussions(self) -> DiscussionsMethods:
+    def discussions(self) -> DiscussionsMethods[Self]:
         """Discussions (comment threads on topics, photos, statuses...) and their likes."""
         from .methods.discussions import DiscussionsMethods
 
-        return DiscussionsMethods(cast("API", self))
+        return DiscussionsMethods(self)
 
     @cached_property
-    def events(self) -> EventsMethods:
+    def events(self) -> EventsMethods[Self]:
         """New-event counters of the user, and the long-polling feed of OK events."""
         from .methods.events import EventsMethods
 
-        return EventsMethods(cast("API", self))
+        return EventsMethods(self)
 
     @cached_property
-    def friends(self) -> FriendsMethods:
+    def friends(self) -> FriendsMethods[Self]:
         """Friends, relatives and app invitations."""
         from .methods.friends import FriendsMethods
 
-        return FriendsMethods(cast("API", self))
+        return FriendsMethods(self)
 
     @cached_property
-    def group(self) -> GroupMethods:
+    def group(self) -> GroupMethods[Self]:
         """Groups (communities): info, members, counters, statistics."""
         from .methods.group import GroupMethods
 
-        return GroupMethods(cast("API", self))
+        return GroupMethods(self)
 
     @cached_property
-    def interests(self) -> InterestsMethods:
+    def interests(self) -> InterestsMethods[Self]:
         """Interests listed in user profiles."""
         from .methods.interests import InterestsMethods
 
-        return InterestsMethods(cast("API", self))
+        return InterestsMethods(self)
 
     @cached_property
-    def like(self) -> LikeMethods:
+    def like(self) -> LikeMethods[Self]:
         """Likes ("Klass") on any object that has a like summary."""
         from .methods.like import LikeMethods
 
-        return LikeMethods(cast("API", self))
+        return LikeMethods(self)
 
     @cached_property
-    def market(self) -> MarketMethods:
+    def market(self) -> MarketMethods[Self]:
         """Group shop products and catalogs."""
         from .methods.market import MarketMethods
 
-        return MarketMethods(cast("API", self))
+        return MarketMethods(self)
 
     @cached_property
-    def mediatopic(self) -> MediatopicMethods:
+    def mediatopic(self) -> MediatopicMethods[Self]:
         """Media topics (posts) in feeds and groups."""
         from .methods.mediatopic import MediatopicMethods
 
-        return MediatopicMethods(cast("API", self))
+        return MediatopicMethods(self)
 
     @cached_property
-    def messages_v2(self) -> MessagesV2Methods:
+    def messages_v2(self) -> MessagesV2Methods[Self]:
         """Chats and messages (mostly first-party) and deprecated chat game messages."""
         from .methods.messages_v2 import MessagesV2Methods
 
-        return MessagesV2Methods(cast("API", self))
+        return MessagesV2Methods(self)
 
     @cached_property
-    def moments(self) -> MomentsMethods:
+    def moments(self) -> MomentsMethods[Self]:
         """Moments (short stories)."""
         from .methods.moments import MomentsMethods
 
-        return MomentsMethods(cast("API", self))
+        return MomentsMethods(self)
 
     @cached_property
-    def notifications(self) -> NotificationsMethods:
+    def notifications(self) -> NotificationsMethods[Self]:
         """Notifications an app sends to its users."""
         from .methods.notifications import NotificationsMethods
 
-        return NotificationsMethods(cast("API", self))
+        return NotificationsMethods(self)
 
     @cached_property
-    def payment(self) -> PaymentMethods:
+    def payment(self) -> PaymentMethods[Self]:
         """OK coin balances and VIP status of the current user."""
         from .methods.payment import PaymentMethods
 
-        return PaymentMethods(cast("API", self))
+        return PaymentMethods(self)
 
     @cached_property
-    def photo_book(self) -> PhotoBookMethods:
+    def photo_book(self) -> PhotoBookMethods[Self]:
         """The photo-book service (albums laid out as printed books)."""
         from .methods.photo_book import PhotoBookMethods
 
-        return PhotoBookMethods(cast("API", self))
+        return PhotoBookMethods(self)
 
     @cached_property
-    def photos(self) -> PhotosMethods:
+    def photos(self) -> PhotosMethods[Self]:
         """Photos and albums (first-generation methods)."""
         from .methods.photos import PhotosMethods
 
-        return PhotosMethods(cast("API", self))
+        return PhotosMethods(self)
 
     @cached_property
-    def photos_v2(self) -> PhotosV2Methods:
+    def photos_v2(self) -> PhotosV2Methods[Self]:
         """Photo upload (second-generation methods)."""
         from .methods.photos_v2 import PhotosV2Methods
 
-        return PhotosV2Methods(cast("API", self))
+        return PhotosV2Methods(self)
 
     @cached_property
-    def places(self) -> PlacesMethods:
+    def places(self) -> PlacesMethods[Self]:
         """Geographic places."""
         from .methods.places import PlacesMethods
 
-        return PlacesMethods(cast("API", self))
+        return PlacesMethods(self)
 
     @cached_property
-    def sdk(self) -> SdkMethods:
+    def sdk(self) -> SdkMethods[Self]:
         """Methods of the official mobile and game SDKs."""
         from .methods.sdk import SdkMethods
 
-        return SdkMethods(cast("API", self))
+        return SdkMethods(self)
 
     @cached_property
-    def search(self) -> SearchMethods:
+    def search(self) -> SearchMethods[Self]:
         """Search by hashtags, and quick search."""
         from .methods.search import SearchMethods
 
-        return SearchMethods(cast("API", self))
+        return SearchMethods(self)
 
     @cached_property
-    def share(self) -> ShareMethods:
+    def share(self) -> ShareMethods[Self]:
         """Link previews for posting links, and legacy link sharing."""
         from .methods.share import ShareMethods
 
-        return ShareMethods(cast("API", self))
+        return ShareMethods(self)
 
     @cached_property
-    def stat(self) -> StatMethods:
+    def stat(self) -> StatMethods[Self]:
         """The app's statistics, as shown in the app's statistics pages."""
         from .methods.stat import StatMethods
 
-        return StatMethods(cast("API", self))
+        return StatMethods(self)
 
     @cached_property
-    def storage(self) -> StorageMethods:
+    def storage(self) -> StorageMethods[Self]:
         """Storage API: key-value variables of an app, per user or global."""
         from .methods.storage import StorageMethods
 
-        return StorageMethods(cast("API", self))
+        return StorageMethods(self)
 
     @cached_property
-    def stream(self) -> StreamMethods:
+    def stream(self) -> StreamMethods[Self]:
         """The user's feed (stream)."""
         from .methods.stream import StreamMethods
 
-        return StreamMethods(cast("API", self))
+        return StreamMethods(self)
 
     @cached_property
-    def url(self) -> UrlMethods:
+    def url(self) -> UrlMethods[Self]:
         """Resolving OK.ru links."""
         from .methods.url import UrlMethods
 
-        return UrlMethods(cast("API", self))
+        return UrlMethods(self)
 
     @cached_property
-    def users(self) -> UsersMethods:
+    def users(self) -> UsersMethods[Self]:
         """User profiles, settings and app permissions."""
         from .methods.users import UsersMethods
 
-        return UsersMethods(cast("API", self))
+        return UsersMethods(self)
 
     @cached_property
-    def video(self) -> VideoMethods:
+    def video(self) -> VideoMethods[Self]:
         """Video upload and editing."""
         from .methods.video import VideoMethods
 
-        return VideoMethods(cast("API", self))
+        return VideoMethods(self)
 
     @cached_property
-    def widget(self) -> WidgetMethods:
+    def widget(self) -> WidgetMethods[Self]:
         """UI widgets to embed in an app (content comes Base64-encoded)."""
         from .methods.widget import WidgetMethods
 
-        return WidgetMethods(cast("API", self))
+        return WidgetMethods(self)

@@ -20,7 +20,7 @@ from typing_extensions import assert_type
 from okru_sdk import API, NOT_GIVEN, NotGiven
 from okru_sdk.api import MethodSpec
 from okru_sdk.batch import Batch, BatchHandle, CallerT, MethodGroup, batchable
-from okru_sdk.models import User
+from okru_sdk.models import Group, User
 
 _SPEC = MethodSpec[User]("users.getCurrentUser", User)
 
@@ -63,3 +63,23 @@ async def mistakes_are_errors(api: API, batch: Batch, handle: BatchHandle[User])
     _uid: int = handle.result()  # type: ignore[assignment]
     api.batch(max_calls="10")  # type: ignore[arg-type]
     await _UsersGroup(api).get_current_user(feilds=["uid"])  # type: ignore[call-arg]
+
+
+async def generated_groups_are_typed_by_their_owner(api: API) -> None:
+    # The generated groups themselves, bound to a batch: handles of the method's result type.
+    async with api.batch() as batch:
+        me = batch.users.get_current_user(fields=["uid", "name"])
+        groups = batch.group.get_info(uids=["53038939046008"], fields=["name"])
+    assert_type(me, BatchHandle[User])
+    assert_type(groups, BatchHandle[list[Group]])
+    assert_type(me.result(), User)
+    # bound to the API: coroutines of the same types
+    assert_type(await api.users.get_current_user(fields=["uid"]), User)
+    assert_type(await api.group.get_info(uids=["1"], fields=["name"]), list[Group])
+
+
+async def generated_group_mistakes_are_errors(batch: Batch) -> None:
+    batch.users.get_current_user(feilds=["uid"])  # type: ignore[call-arg]
+    batch.group.get_info(uids=["1"])  # type: ignore[call-arg]
+    batch.no_such_group  # type: ignore[attr-defined]  # noqa: B018
+    await batch.users.get_current_user()  # type: ignore[misc]

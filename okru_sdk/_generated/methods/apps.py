@@ -9,14 +9,13 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from okru_sdk.api import MethodSpec, load_model
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
-    from okru_sdk.api import API
-
     from ..models.apps_catalog_nodes import AppsCatalogNodes
     from ..models.apps_page import AppsPage
     from ..models.apps_send_game_push_result import AppsSendGamePushResult
@@ -172,13 +171,15 @@ _SPEC_SET_VIP_OFFERS: MethodSpec[SuccessResult] = MethodSpec(
 )
 
 
-class AppsMethods:
+class AppsMethods(MethodGroup[CallerT]):
     """Games platform: catalogue, promo campaigns, VIP offers, game pushes.
 
     Reached as ``api.apps``; every method is one call to ``apps.*``.
+    In ``async with api.batch() as batch:``, ``batch.apps`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
     #: the methods ``api.paginate`` takes, by Python name
     _PAGEABLE: ClassVar[Mapping[str, MethodSpec[Any]]] = {
@@ -187,9 +188,7 @@ class AppsMethods:
         "get_platform_top": _SPEC_GET_PLATFORM_TOP,
     }
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def check_vip_offer_status(
         self,
         *,
@@ -222,6 +221,7 @@ class AppsMethods:
             _SPEC_CHECK_VIP_OFFER_STATUS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_app_promo_info(
         self,
         *,
@@ -250,6 +250,7 @@ class AppsMethods:
             _SPEC_GET_APP_PROMO_INFO, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_platform_catalog_node_top(
         self,
         *,
@@ -291,6 +292,7 @@ class AppsMethods:
             _SPEC_GET_PLATFORM_CATALOG_NODE_TOP, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_platform_catalog_nodes_top(
         self,
         *,
@@ -324,6 +326,7 @@ class AppsMethods:
             _SPEC_GET_PLATFORM_CATALOG_NODES_TOP, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_platform_new(
         self,
         *,
@@ -360,6 +363,7 @@ class AppsMethods:
             _SPEC_GET_PLATFORM_NEW, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_platform_top(
         self,
         *,
@@ -402,6 +406,7 @@ class AppsMethods:
             _SPEC_GET_PLATFORM_TOP, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_top(
         self,
         *,
@@ -429,6 +434,7 @@ class AppsMethods:
             _SPEC_GET_TOP, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def remove_app_promo_info(
         self,
         *,
@@ -457,6 +463,7 @@ class AppsMethods:
             _SPEC_REMOVE_APP_PROMO_INFO, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def send_game_push(
         self,
         *,
@@ -502,6 +509,7 @@ class AppsMethods:
             _SPEC_SEND_GAME_PUSH, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def set_app_promo_info(
         self,
         *,
@@ -545,6 +553,7 @@ class AppsMethods:
             _SPEC_SET_APP_PROMO_INFO, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def set_vip_offer_status(
         self,
         *,
@@ -579,6 +588,7 @@ class AppsMethods:
             _SPEC_SET_VIP_OFFER_STATUS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def set_vip_offers(
         self,
         *,

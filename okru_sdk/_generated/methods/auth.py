@@ -6,15 +6,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from okru_sdk.api import MethodSpec
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
-
-if TYPE_CHECKING:
-    from okru_sdk.api import API
 
 __all__ = ["AuthMethods"]
 
@@ -46,17 +44,17 @@ _SPEC_TOUCH_SESSION = MethodSpec[bool](
 )
 
 
-class AuthMethods:
+class AuthMethods(MethodGroup[CallerT]):
     """Sessions of first-party clients and session upkeep.
 
     Reached as ``api.auth``; every method is one call to ``auth.*``.
+    In ``async with api.batch() as batch:``, ``batch.auth`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def login(
         self,
         *,
@@ -101,6 +99,7 @@ class AuthMethods:
             _SPEC_LOGIN, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def login_by_token(
         self,
         *,
@@ -135,6 +134,7 @@ class AuthMethods:
             _SPEC_LOGIN_BY_TOKEN, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def touch_session(
         self,
         *,

@@ -9,14 +9,13 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from okru_sdk.api import MethodSpec, load_model
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
-    from okru_sdk.api import API
-
     from ..models.badges_get_badges_info_result import BadgesGetBadgesInfoResult
     from ..models.badges_get_user_active_badge_result import BadgesGetUserActiveBadgeResult
     from ..models.badges_get_user_badge_category_result import BadgesGetUserBadgeCategoryResult
@@ -132,22 +131,22 @@ _SPEC_SET_USER_ACTIVE_BADGE: MethodSpec[SuccessResult] = MethodSpec(
 )
 
 
-class BadgesMethods:
+class BadgesMethods(MethodGroup[CallerT]):
     """Profile badges (whitelisted apps only).
 
     Reached as ``api.badges``; every method is one call to ``badges.*``.
+    In ``async with api.batch() as batch:``, ``batch.badges`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
     #: the methods ``api.paginate`` takes, by Python name
     _PAGEABLE: ClassVar[Mapping[str, MethodSpec[Any]]] = {
         "get_user_badge_category": _SPEC_GET_USER_BADGE_CATEGORY,
     }
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def get_badges_info(
         self,
         *,
@@ -185,6 +184,7 @@ class BadgesMethods:
             _SPEC_GET_BADGES_INFO, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_user_active_badge(
         self,
         *,
@@ -218,6 +218,7 @@ class BadgesMethods:
             _SPEC_GET_USER_ACTIVE_BADGE, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_user_badge_category(
         self,
         *,
@@ -267,6 +268,7 @@ class BadgesMethods:
             _SPEC_GET_USER_BADGE_CATEGORY, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_user_owned_badges(
         self,
         *,
@@ -300,6 +302,7 @@ class BadgesMethods:
             _SPEC_GET_USER_OWNED_BADGES, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_users_badges_info(
         self,
         *,
@@ -337,6 +340,7 @@ class BadgesMethods:
             _SPEC_GET_USERS_BADGES_INFO, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def set_user_active_badge(
         self,
         *,

@@ -6,15 +6,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from okru_sdk.api import MethodSpec
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
-
-if TYPE_CHECKING:
-    from okru_sdk.api import API
 
 __all__ = ["BatchRawMethods"]
 
@@ -37,17 +35,17 @@ _SPEC_EXECUTE_V2 = MethodSpec[dict[str, Any]](
 )
 
 
-class BatchRawMethods:
+class BatchRawMethods(MethodGroup[CallerT]):
     """Several calls in one request.
 
     Reached as ``api.batch_raw``; every method is one call to ``batch.*``.
+    In ``async with api.batch() as batch:``, ``batch.batch_raw`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def execute(
         self,
         *,
@@ -83,6 +81,7 @@ class BatchRawMethods:
             _SPEC_EXECUTE, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def execute_v2(
         self,
         *,

@@ -6,15 +6,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from okru_sdk.api import MethodSpec
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
-
-if TYPE_CHECKING:
-    from okru_sdk.api import API
 
 __all__ = ["BookmarkMethods"]
 
@@ -40,17 +38,17 @@ _SPEC_DELETE = MethodSpec[dict[str, Any]](
 )
 
 
-class BookmarkMethods:
+class BookmarkMethods(MethodGroup[CallerT]):
     """Bookmarks of the current user.
 
     Reached as ``api.bookmark``; every method is one call to ``bookmark.*``.
+    In ``async with api.batch() as batch:``, ``batch.bookmark`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def add(
         self,
         *,
@@ -84,6 +82,7 @@ class BookmarkMethods:
         }
         return await self._api._call(_SPEC_ADD, params, timeout=timeout, extra_params=extra_params)
 
+    @batchable
     async def delete(
         self,
         *,

@@ -6,16 +6,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from okru_sdk.api import MethodSpec
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
-
-if TYPE_CHECKING:
-    from okru_sdk.api import API
 
 __all__ = ["CommunitiesMethods"]
 
@@ -44,22 +42,22 @@ _SPEC_GET_MEMBERS = MethodSpec[dict[str, Any]](
 )
 
 
-class CommunitiesMethods:
+class CommunitiesMethods(MethodGroup[CallerT]):
     """Communities (schools, universities, workplaces...) and their members.
 
     Reached as ``api.communities``; every method is one call to ``communities.*``.
+    In ``async with api.batch() as batch:``, ``batch.communities`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
     #: the methods ``api.paginate`` takes, by Python name
     _PAGEABLE: ClassVar[Mapping[str, MethodSpec[Any]]] = {
         "get_members": _SPEC_GET_MEMBERS,
     }
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def get_members(
         self,
         *,

@@ -9,14 +9,13 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from okru_sdk.api import MethodSpec, load_model
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
-    from okru_sdk.api import API
-
     from ..models.discussions_get_comments_result import DiscussionsGetCommentsResult
     from ..models.discussions_get_discussion_likes_result import DiscussionsGetDiscussionLikesResult
     from ..models.discussions_list import DiscussionsList
@@ -441,13 +440,15 @@ _SPEC_MARK_DISCUSSION_AS_SPAM = MethodSpec[dict[str, Any]](
 )
 
 
-class DiscussionsMethods:
+class DiscussionsMethods(MethodGroup[CallerT]):
     """Discussions (comment threads on topics, photos, statuses...) and their likes.
 
     Reached as ``api.discussions``; every method is one call to ``discussions.*``.
+    In ``async with api.batch() as batch:``, ``batch.discussions`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
     #: the methods ``api.paginate`` takes, by Python name
     _PAGEABLE: ClassVar[Mapping[str, MethodSpec[Any]]] = {
@@ -459,9 +460,7 @@ class DiscussionsMethods:
         "get_list": _SPEC_GET_LIST,
     }
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def add_comment_like(
         self,
         *,
@@ -511,6 +510,7 @@ class DiscussionsMethods:
             _SPEC_ADD_COMMENT_LIKE, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def add_discussion_comment(
         self,
         *,
@@ -581,6 +581,7 @@ class DiscussionsMethods:
             _SPEC_ADD_DISCUSSION_COMMENT, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def add_discussion_like(
         self,
         *,
@@ -627,6 +628,7 @@ class DiscussionsMethods:
             _SPEC_ADD_DISCUSSION_LIKE, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def delete_discussion_comment(
         self,
         *,
@@ -684,6 +686,7 @@ class DiscussionsMethods:
             _SPEC_DELETE_DISCUSSION_COMMENT, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def delete_discussion_comments(
         self,
         *,
@@ -741,6 +744,7 @@ class DiscussionsMethods:
             _SPEC_DELETE_DISCUSSION_COMMENTS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def edit_discussion_comment(
         self,
         *,
@@ -793,6 +797,7 @@ class DiscussionsMethods:
             _SPEC_EDIT_DISCUSSION_COMMENT, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get(
         self,
         *,
@@ -850,6 +855,7 @@ class DiscussionsMethods:
         }
         return await self._api._call(_SPEC_GET, params, timeout=timeout, extra_params=extra_params)
 
+    @batchable
     async def get_attached_resources(
         self,
         *,
@@ -884,6 +890,7 @@ class DiscussionsMethods:
             _SPEC_GET_ATTACHED_RESOURCES, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_comment(
         self,
         *,
@@ -944,6 +951,7 @@ class DiscussionsMethods:
             _SPEC_GET_COMMENT, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_comment_likes(
         self,
         *,
@@ -1008,6 +1016,7 @@ class DiscussionsMethods:
             _SPEC_GET_COMMENT_LIKES, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_comments(
         self,
         *,
@@ -1085,6 +1094,7 @@ class DiscussionsMethods:
             _SPEC_GET_COMMENTS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_discussion_comments(
         self,
         *,
@@ -1140,6 +1150,7 @@ class DiscussionsMethods:
             _SPEC_GET_DISCUSSION_COMMENTS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_discussion_comments_count(
         self,
         *,
@@ -1186,6 +1197,7 @@ class DiscussionsMethods:
             _SPEC_GET_DISCUSSION_COMMENTS_COUNT, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_discussion_likes(
         self,
         *,
@@ -1244,6 +1256,7 @@ class DiscussionsMethods:
             _SPEC_GET_DISCUSSION_LIKES, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_discussions(
         self,
         *,
@@ -1304,6 +1317,7 @@ class DiscussionsMethods:
             _SPEC_GET_DISCUSSIONS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_discussions_news(
         self,
         *,
@@ -1337,6 +1351,7 @@ class DiscussionsMethods:
             _SPEC_GET_DISCUSSIONS_NEWS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_list(
         self,
         *,
@@ -1416,6 +1431,7 @@ class DiscussionsMethods:
             _SPEC_GET_LIST, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def mark_as_read(
         self,
         *,
@@ -1449,6 +1465,7 @@ class DiscussionsMethods:
             _SPEC_MARK_AS_READ, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def mark_comment_as_spam(
         self,
         *,
@@ -1498,6 +1515,7 @@ class DiscussionsMethods:
             _SPEC_MARK_COMMENT_AS_SPAM, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def mark_comments_as_spam(
         self,
         *,
@@ -1547,6 +1565,7 @@ class DiscussionsMethods:
             _SPEC_MARK_COMMENTS_AS_SPAM, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def mark_discussion_as_read(
         self,
         *,
@@ -1595,6 +1614,7 @@ class DiscussionsMethods:
             _SPEC_MARK_DISCUSSION_AS_READ, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def mark_discussion_as_spam(
         self,
         *,

@@ -9,13 +9,12 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from okru_sdk.api import MethodSpec, list_of, load_model
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
-    from okru_sdk.api import API
-
     from ..models.event_counter import EventCounter
     from ..models.events_updates_result import EventsUpdatesResult
 
@@ -58,17 +57,17 @@ _SPEC_UPDATES: MethodSpec[EventsUpdatesResult] = MethodSpec(
 )
 
 
-class EventsMethods:
+class EventsMethods(MethodGroup[CallerT]):
     """New-event counters of the user, and the long-polling feed of OK events.
 
     Reached as ``api.events``; every method is one call to ``events.*``.
+    In ``async with api.batch() as batch:``, ``batch.events`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def get(
         self,
         *,
@@ -100,6 +99,7 @@ class EventsMethods:
         }
         return await self._api._call(_SPEC_GET, params, timeout=timeout, extra_params=extra_params)
 
+    @batchable
     async def get_type_info(
         self,
         *,
@@ -136,6 +136,7 @@ class EventsMethods:
             _SPEC_GET_TYPE_INFO, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def updates(
         self,
         *,

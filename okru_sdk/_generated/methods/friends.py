@@ -9,14 +9,13 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from okru_sdk.api import MethodSpec, load_model
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
-    from okru_sdk.api import API
-
     from ..models.friends_get_relatives_v2_result import FriendsGetRelativesV2Result
     from ..models.uid_list_result import UidListResult
 
@@ -188,13 +187,15 @@ _SPEC_GET_SUGGESTIONS = MethodSpec[dict[str, Any]](
 )
 
 
-class FriendsMethods:
+class FriendsMethods(MethodGroup[CallerT]):
     """Friends, relatives and app invitations.
 
     Reached as ``api.friends``; every method is one call to ``friends.*``.
+    In ``async with api.batch() as batch:``, ``batch.friends`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
     #: the methods ``api.paginate`` takes, by Python name
     _PAGEABLE: ClassVar[Mapping[str, MethodSpec[Any]]] = {
@@ -202,9 +203,7 @@ class FriendsMethods:
         "get_suggestions": _SPEC_GET_SUGGESTIONS,
     }
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def app_invite(
         self,
         *,
@@ -243,6 +242,7 @@ class FriendsMethods:
             _SPEC_APP_INVITE, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def are_friends(
         self,
         *,
@@ -279,6 +279,7 @@ class FriendsMethods:
             _SPEC_ARE_FRIENDS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get(
         self,
         *,
@@ -311,6 +312,7 @@ class FriendsMethods:
         }
         return await self._api._call(_SPEC_GET, params, timeout=timeout, extra_params=extra_params)
 
+    @batchable
     async def get_app_users(
         self,
         *,
@@ -342,6 +344,7 @@ class FriendsMethods:
             _SPEC_GET_APP_USERS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_app_users_online(
         self,
         *,
@@ -372,6 +375,7 @@ class FriendsMethods:
             _SPEC_GET_APP_USERS_ONLINE, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_birthdays(
         self,
         *,
@@ -406,6 +410,7 @@ class FriendsMethods:
             _SPEC_GET_BIRTHDAYS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_by_devices(
         self,
         *,
@@ -439,6 +444,7 @@ class FriendsMethods:
             _SPEC_GET_BY_DEVICES, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_mutual_friends(
         self,
         *,
@@ -475,6 +481,7 @@ class FriendsMethods:
             _SPEC_GET_MUTUAL_FRIENDS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_online(
         self,
         *,
@@ -508,6 +515,7 @@ class FriendsMethods:
             _SPEC_GET_ONLINE, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_relatives(
         self,
         *,
@@ -546,6 +554,7 @@ class FriendsMethods:
             _SPEC_GET_RELATIVES, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_relatives_v2(
         self,
         *,
@@ -618,6 +627,7 @@ class FriendsMethods:
             _SPEC_GET_RELATIVES_V2, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_suggestions(
         self,
         *,

@@ -9,14 +9,13 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from okru_sdk.api import MethodSpec, list_of, load_model
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
-    from okru_sdk.api import API
-
     from ..models.group import Group
     from ..models.group_get_stat_topic_result import GroupGetStatTopicResult
     from ..models.group_get_user_groups_by_ids_item import GroupGetUserGroupsByIdsItem
@@ -227,13 +226,15 @@ _SPEC_SET_MAIN_PHOTO = MethodSpec[dict[str, Any]](
 )
 
 
-class GroupMethods:
+class GroupMethods(MethodGroup[CallerT]):
     """Groups (communities): info, members, counters, statistics.
 
     Reached as ``api.group``; every method is one call to ``group.*``.
+    In ``async with api.batch() as batch:``, ``batch.group`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
     #: the methods ``api.paginate`` takes, by Python name
     _PAGEABLE: ClassVar[Mapping[str, MethodSpec[Any]]] = {
@@ -243,9 +244,7 @@ class GroupMethods:
         "get_user_groups_v2": _SPEC_GET_USER_GROUPS_V2,
     }
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def get_counters(
         self,
         *,
@@ -302,6 +301,7 @@ class GroupMethods:
             _SPEC_GET_COUNTERS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_friend_members_v2(
         self,
         *,
@@ -352,6 +352,7 @@ class GroupMethods:
             _SPEC_GET_FRIEND_MEMBERS_V2, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_info(
         self,
         *,
@@ -390,6 +391,7 @@ class GroupMethods:
             _SPEC_GET_INFO, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_members(
         self,
         *,
@@ -439,6 +441,7 @@ class GroupMethods:
             _SPEC_GET_MEMBERS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_stat_overview(
         self,
         *,
@@ -483,6 +486,7 @@ class GroupMethods:
             _SPEC_GET_STAT_OVERVIEW, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_stat_people(
         self,
         *,
@@ -524,6 +528,7 @@ class GroupMethods:
             _SPEC_GET_STAT_PEOPLE, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_stat_topic(
         self,
         *,
@@ -558,6 +563,7 @@ class GroupMethods:
             _SPEC_GET_STAT_TOPIC, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_stat_topics(
         self,
         *,
@@ -610,6 +616,7 @@ class GroupMethods:
             _SPEC_GET_STAT_TOPICS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_stat_trends(
         self,
         *,
@@ -652,6 +659,7 @@ class GroupMethods:
             _SPEC_GET_STAT_TRENDS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_user_groups_by_ids(
         self,
         *,
@@ -687,6 +695,7 @@ class GroupMethods:
             _SPEC_GET_USER_GROUPS_BY_IDS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_user_groups_v2(
         self,
         *,
@@ -730,6 +739,7 @@ class GroupMethods:
             _SPEC_GET_USER_GROUPS_V2, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def pin_group_feed(
         self,
         *,
@@ -761,6 +771,7 @@ class GroupMethods:
             _SPEC_PIN_GROUP_FEED, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def set_main_photo(
         self,
         *,

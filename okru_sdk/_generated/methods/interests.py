@@ -6,15 +6,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from okru_sdk.api import MethodSpec
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
-
-if TYPE_CHECKING:
-    from okru_sdk.api import API
 
 __all__ = ["InterestsMethods"]
 
@@ -27,17 +25,17 @@ _SPEC_GET = MethodSpec[dict[str, Any]](
 )
 
 
-class InterestsMethods:
+class InterestsMethods(MethodGroup[CallerT]):
     """Interests listed in user profiles.
 
     Reached as ``api.interests``; every method is one call to ``interests.*``.
+    In ``async with api.batch() as batch:``, ``batch.interests`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def get(
         self,
         *,

@@ -9,13 +9,12 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from okru_sdk.api import MethodSpec, load_model
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
-    from okru_sdk.api import API
-
     from ..models.like_summary_result import LikeSummaryResult
 
 __all__ = ["LikeMethods"]
@@ -56,17 +55,17 @@ _SPEC_UNLIKE: MethodSpec[LikeSummaryResult] = MethodSpec(
 )
 
 
-class LikeMethods:
+class LikeMethods(MethodGroup[CallerT]):
     """Likes ("Klass") on any object that has a like summary.
 
     Reached as ``api.like``; every method is one call to ``like.*``.
+    In ``async with api.batch() as batch:``, ``batch.like`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def get_summary(
         self,
         *,
@@ -101,6 +100,7 @@ class LikeMethods:
             _SPEC_GET_SUMMARY, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def like(
         self,
         *,
@@ -133,6 +133,7 @@ class LikeMethods:
         }
         return await self._api._call(_SPEC_LIKE, params, timeout=timeout, extra_params=extra_params)
 
+    @batchable
     async def unlike(
         self,
         *,

@@ -9,14 +9,13 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from okru_sdk.api import MethodSpec, load_model
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
-    from okru_sdk.api import API
-
     from ..inputs import ProductAttachment
     from ..models.market_add_catalog_result import MarketAddCatalogResult
     from ..models.market_add_result import MarketAddResult
@@ -276,13 +275,15 @@ _SPEC_UPDATE_CATALOGS_LIST = MethodSpec[dict[str, Any]](
 )
 
 
-class MarketMethods:
+class MarketMethods(MethodGroup[CallerT]):
     """Group shop products and catalogs.
 
     Reached as ``api.market``; every method is one call to ``market.*``.
+    In ``async with api.batch() as batch:``, ``batch.market`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
     #: the methods ``api.paginate`` takes, by Python name
     _PAGEABLE: ClassVar[Mapping[str, MethodSpec[Any]]] = {
@@ -291,9 +292,7 @@ class MarketMethods:
         "get_products": _SPEC_GET_PRODUCTS,
     }
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def add(
         self,
         *,
@@ -346,6 +345,7 @@ class MarketMethods:
         }
         return await self._api._call(_SPEC_ADD, params, timeout=timeout, extra_params=extra_params)
 
+    @batchable
     async def add_catalog(
         self,
         *,
@@ -384,6 +384,7 @@ class MarketMethods:
             _SPEC_ADD_CATALOG, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def delete(
         self,
         *,
@@ -416,6 +417,7 @@ class MarketMethods:
             _SPEC_DELETE, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def delete_catalog(
         self,
         *,
@@ -453,6 +455,7 @@ class MarketMethods:
             _SPEC_DELETE_CATALOG, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def edit(
         self,
         *,
@@ -486,6 +489,7 @@ class MarketMethods:
         }
         return await self._api._call(_SPEC_EDIT, params, timeout=timeout, extra_params=extra_params)
 
+    @batchable
     async def edit_catalog(
         self,
         *,
@@ -531,6 +535,7 @@ class MarketMethods:
             _SPEC_EDIT_CATALOG, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_by_catalog(
         self,
         *,
@@ -582,6 +587,7 @@ class MarketMethods:
             _SPEC_GET_BY_CATALOG, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_by_ids(
         self,
         *,
@@ -616,6 +622,7 @@ class MarketMethods:
             _SPEC_GET_BY_IDS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_catalogs_by_group(
         self,
         *,
@@ -663,6 +670,7 @@ class MarketMethods:
             _SPEC_GET_CATALOGS_BY_GROUP, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_catalogs_by_ids(
         self,
         *,
@@ -700,6 +708,7 @@ class MarketMethods:
             _SPEC_GET_CATALOGS_BY_IDS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_products(
         self,
         *,
@@ -755,6 +764,7 @@ class MarketMethods:
             _SPEC_GET_PRODUCTS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def pin(
         self,
         *,
@@ -786,6 +796,7 @@ class MarketMethods:
         }
         return await self._api._call(_SPEC_PIN, params, timeout=timeout, extra_params=extra_params)
 
+    @batchable
     async def reorder(
         self,
         *,
@@ -828,6 +839,7 @@ class MarketMethods:
             _SPEC_REORDER, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def reorder_catalogs(
         self,
         *,
@@ -866,6 +878,7 @@ class MarketMethods:
             _SPEC_REORDER_CATALOGS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def set_status(
         self,
         *,
@@ -901,6 +914,7 @@ class MarketMethods:
             _SPEC_SET_STATUS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def update_catalogs_list(
         self,
         *,

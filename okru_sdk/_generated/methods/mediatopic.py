@@ -9,14 +9,13 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from okru_sdk.api import MethodSpec, load_model
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
-    from okru_sdk.api import API
-
     from ..inputs import MediaTopicAttachment
     from ..models.mediatopic_delete_topic_result import MediatopicDeleteTopicResult
     from ..models.mediatopic_get_republished_topic_result import MediatopicGetRepublishedTopicResult
@@ -107,22 +106,22 @@ _SPEC_RESTORE_TOPIC = MethodSpec[dict[str, Any]](
 )
 
 
-class MediatopicMethods:
+class MediatopicMethods(MethodGroup[CallerT]):
     """Media topics (posts) in feeds and groups.
 
     Reached as ``api.mediatopic``; every method is one call to ``mediatopic.*``.
+    In ``async with api.batch() as batch:``, ``batch.mediatopic`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
     #: the methods ``api.paginate`` takes, by Python name
     _PAGEABLE: ClassVar[Mapping[str, MethodSpec[Any]]] = {
         "get_poll_answer_voters": _SPEC_GET_POLL_ANSWER_VOTERS,
     }
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def delete_topic(
         self,
         *,
@@ -155,6 +154,7 @@ class MediatopicMethods:
             _SPEC_DELETE_TOPIC, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_by_ids(
         self,
         *,
@@ -198,6 +198,7 @@ class MediatopicMethods:
             _SPEC_GET_BY_IDS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_poll_answer_voters(
         self,
         *,
@@ -247,6 +248,7 @@ class MediatopicMethods:
             _SPEC_GET_POLL_ANSWER_VOTERS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_republished_topic(
         self,
         *,
@@ -280,6 +282,7 @@ class MediatopicMethods:
             _SPEC_GET_REPUBLISHED_TOPIC, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def post(
         self,
         *,
@@ -353,6 +356,7 @@ class MediatopicMethods:
         }
         return await self._api._call(_SPEC_POST, params, timeout=timeout, extra_params=extra_params)
 
+    @batchable
     async def restore_topic(
         self,
         *,

@@ -9,14 +9,13 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from okru_sdk.api import MethodSpec, load_model
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
-    from okru_sdk.api import API
-
     from ..models.messages_v2_game_message_result import MessagesV2GameMessageResult
     from ..models.messages_v2_get_attached_resources_result import (
         MessagesV2GetAttachedResourcesResult,
@@ -160,22 +159,22 @@ _SPEC_SEND_GAME_UPDATE: MethodSpec[MessagesV2GameMessageResult] = MethodSpec(
 )
 
 
-class MessagesV2Methods:
+class MessagesV2Methods(MethodGroup[CallerT]):
     """Chats and messages (mostly first-party) and deprecated chat game messages.
 
     Reached as ``api.messages_v2``; every method is one call to ``messagesV2.*``.
+    In ``async with api.batch() as batch:``, ``batch.messages_v2`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
     #: the methods ``api.paginate`` takes, by Python name
     _PAGEABLE: ClassVar[Mapping[str, MethodSpec[Any]]] = {
         "get_messages": _SPEC_GET_MESSAGES,
     }
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def delete(
         self,
         *,
@@ -212,6 +211,7 @@ class MessagesV2Methods:
             _SPEC_DELETE, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def delete_messages(
         self,
         *,
@@ -251,6 +251,7 @@ class MessagesV2Methods:
             _SPEC_DELETE_MESSAGES, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def edit(
         self,
         *,
@@ -291,6 +292,7 @@ class MessagesV2Methods:
         }
         return await self._api._call(_SPEC_EDIT, params, timeout=timeout, extra_params=extra_params)
 
+    @batchable
     async def get_attached_resources(
         self,
         *,
@@ -332,6 +334,7 @@ class MessagesV2Methods:
             _SPEC_GET_ATTACHED_RESOURCES, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_list(
         self,
         *,
@@ -368,6 +371,7 @@ class MessagesV2Methods:
             _SPEC_GET_LIST, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_messages(
         self,
         *,
@@ -424,6 +428,7 @@ class MessagesV2Methods:
             _SPEC_GET_MESSAGES, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def send(
         self,
         *,
@@ -471,6 +476,7 @@ class MessagesV2Methods:
         }
         return await self._api._call(_SPEC_SEND, params, timeout=timeout, extra_params=extra_params)
 
+    @batchable
     async def send_game_invite(
         self,
         *,
@@ -509,6 +515,7 @@ class MessagesV2Methods:
             _SPEC_SEND_GAME_INVITE, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def send_game_over(
         self,
         *,
@@ -544,6 +551,7 @@ class MessagesV2Methods:
             _SPEC_SEND_GAME_OVER, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def send_game_update(
         self,
         *,

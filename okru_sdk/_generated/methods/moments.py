@@ -9,12 +9,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from okru_sdk.api import MethodSpec, load_model
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
-    from okru_sdk.api import API
-
     from ..models.photo_upload_url import PhotoUploadUrl
 
 __all__ = ["MomentsMethods"]
@@ -29,17 +28,17 @@ _SPEC_GET_UPLOAD_URL: MethodSpec[PhotoUploadUrl] = MethodSpec(
 )
 
 
-class MomentsMethods:
+class MomentsMethods(MethodGroup[CallerT]):
     """Moments (short stories).
 
     Reached as ``api.moments``; every method is one call to ``moments.*``.
+    In ``async with api.batch() as batch:``, ``batch.moments`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def get_upload_url(
         self,
         *,

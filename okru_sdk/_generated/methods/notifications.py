@@ -9,13 +9,12 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from okru_sdk.api import MethodSpec, load_model
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
-    from okru_sdk.api import API
-
     from ..models.notifications_fav_promo_result import NotificationsFavPromoResult
     from ..models.notifications_send_message_result import NotificationsSendMessageResult
 
@@ -160,17 +159,17 @@ _SPEC_UPDATE_FAV_PROMO: MethodSpec[NotificationsFavPromoResult] = MethodSpec(
 )
 
 
-class NotificationsMethods:
+class NotificationsMethods(MethodGroup[CallerT]):
     """Notifications an app sends to its users.
 
     Reached as ``api.notifications``; every method is one call to ``notifications.*``.
+    In ``async with api.batch() as batch:``, ``batch.notifications`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def send_fav_promo(
         self,
         *,
@@ -219,6 +218,7 @@ class NotificationsMethods:
             _SPEC_SEND_FAV_PROMO, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def send_mass(
         self,
         *,
@@ -315,6 +315,7 @@ class NotificationsMethods:
             _SPEC_SEND_MASS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def send_message(
         self,
         *,
@@ -356,6 +357,7 @@ class NotificationsMethods:
             _SPEC_SEND_MESSAGE, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def send_simple(
         self,
         *,
@@ -438,6 +440,7 @@ class NotificationsMethods:
             _SPEC_SEND_SIMPLE, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def stop_fav_promo(
         self,
         *,
@@ -470,6 +473,7 @@ class NotificationsMethods:
             _SPEC_STOP_FAV_PROMO, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def stop_send_mass(
         self,
         *,
@@ -501,6 +505,7 @@ class NotificationsMethods:
             _SPEC_STOP_SEND_MASS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def update_fav_promo(
         self,
         *,

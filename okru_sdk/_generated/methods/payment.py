@@ -9,12 +9,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from okru_sdk.api import MethodSpec, load_model
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
-    from okru_sdk.api import API
-
     from ..models.payment_get_vip_status_result import PaymentGetVipStatusResult
 
 __all__ = ["PaymentMethods"]
@@ -43,17 +42,17 @@ _SPEC_GET_VIP_STATUS: MethodSpec[PaymentGetVipStatusResult] = MethodSpec(
 )
 
 
-class PaymentMethods:
+class PaymentMethods(MethodGroup[CallerT]):
     """OK coin balances and VIP status of the current user.
 
     Reached as ``api.payment``; every method is one call to ``payment.*``.
+    In ``async with api.batch() as batch:``, ``batch.payment`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def get_user_account_balance(
         self,
         *,
@@ -87,6 +86,7 @@ class PaymentMethods:
             _SPEC_GET_USER_ACCOUNT_BALANCE, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_user_account_bonus_balance(
         self,
         *,
@@ -115,6 +115,7 @@ class PaymentMethods:
             _SPEC_GET_USER_ACCOUNT_BONUS_BALANCE, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_vip_status(
         self,
         *,

@@ -6,14 +6,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from okru_sdk.api import MethodSpec
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.sessions.base import SessionMode
-
-if TYPE_CHECKING:
-    from okru_sdk.api import API
 
 __all__ = ["PhotoBookMethods"]
 
@@ -26,17 +24,17 @@ _SPEC_GET_DESIGN_SETTINGS = MethodSpec[dict[str, Any]](
 )
 
 
-class PhotoBookMethods:
+class PhotoBookMethods(MethodGroup[CallerT]):
     """The photo-book service (albums laid out as printed books).
 
     Reached as ``api.photo_book``; every method is one call to ``photoBook.*``.
+    In ``async with api.batch() as batch:``, ``batch.photo_book`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def get_design_settings(
         self,
         *,

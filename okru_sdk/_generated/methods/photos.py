@@ -9,14 +9,13 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from okru_sdk.api import MethodSpec, load_model
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
-    from okru_sdk.api import API
-
     from ..models.photos_get_album_info_result import PhotosGetAlbumInfoResult
     from ..models.photos_get_albums_result import PhotosGetAlbumsResult
     from ..models.photos_get_info_result import PhotosGetInfoResult
@@ -432,13 +431,15 @@ _SPEC_UPLOAD = MethodSpec[dict[str, Any]](
 )
 
 
-class PhotosMethods:
+class PhotosMethods(MethodGroup[CallerT]):
     """Photos and albums (first-generation methods).
 
     Reached as ``api.photos``; every method is one call to ``photos.*``.
+    In ``async with api.batch() as batch:``, ``batch.photos`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
     #: the methods ``api.paginate`` takes, by Python name
     _PAGEABLE: ClassVar[Mapping[str, MethodSpec[Any]]] = {
@@ -448,9 +449,7 @@ class PhotosMethods:
         "get_photos": _SPEC_GET_PHOTOS,
     }
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def add_album_like(
         self,
         *,
@@ -487,6 +486,7 @@ class PhotosMethods:
             _SPEC_ADD_ALBUM_LIKE, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def add_photo_like(
         self,
         *,
@@ -523,6 +523,7 @@ class PhotosMethods:
             _SPEC_ADD_PHOTO_LIKE, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def create_album(
         self,
         *,
@@ -570,6 +571,7 @@ class PhotosMethods:
             _SPEC_CREATE_ALBUM, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def delete_album(
         self,
         *,
@@ -607,6 +609,7 @@ class PhotosMethods:
             _SPEC_DELETE_ALBUM, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def delete_photo(
         self,
         *,
@@ -644,6 +647,7 @@ class PhotosMethods:
             _SPEC_DELETE_PHOTO, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def delete_tags(
         self,
         *,
@@ -682,6 +686,7 @@ class PhotosMethods:
             _SPEC_DELETE_TAGS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def edit_album(
         self,
         *,
@@ -727,6 +732,7 @@ class PhotosMethods:
             _SPEC_EDIT_ALBUM, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def edit_photo(
         self,
         *,
@@ -766,6 +772,7 @@ class PhotosMethods:
             _SPEC_EDIT_PHOTO, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_album_info(
         self,
         *,
@@ -814,6 +821,7 @@ class PhotosMethods:
             _SPEC_GET_ALBUM_INFO, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_album_likes(
         self,
         *,
@@ -865,6 +873,7 @@ class PhotosMethods:
             _SPEC_GET_ALBUM_LIKES, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_albums(
         self,
         *,
@@ -929,6 +938,7 @@ class PhotosMethods:
             _SPEC_GET_ALBUMS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_info(
         self,
         *,
@@ -979,6 +989,7 @@ class PhotosMethods:
             _SPEC_GET_INFO, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_photo_info(
         self,
         *,
@@ -1022,6 +1033,7 @@ class PhotosMethods:
             _SPEC_GET_PHOTO_INFO, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_photo_likes(
         self,
         *,
@@ -1068,6 +1080,7 @@ class PhotosMethods:
             _SPEC_GET_PHOTO_LIKES, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_photo_marks(
         self,
         *,
@@ -1113,6 +1126,7 @@ class PhotosMethods:
             _SPEC_GET_PHOTO_MARKS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_photos(
         self,
         *,
@@ -1186,6 +1200,7 @@ class PhotosMethods:
             _SPEC_GET_PHOTOS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_tags(
         self,
         *,
@@ -1224,6 +1239,7 @@ class PhotosMethods:
             _SPEC_GET_TAGS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_upload_url(
         self,
         *,
@@ -1260,6 +1276,7 @@ class PhotosMethods:
             _SPEC_GET_UPLOAD_URL, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_user_album_photos(
         self,
         *,
@@ -1313,6 +1330,7 @@ class PhotosMethods:
             _SPEC_GET_USER_ALBUM_PHOTOS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_user_photos(
         self,
         *,
@@ -1369,6 +1387,7 @@ class PhotosMethods:
             _SPEC_GET_USER_PHOTOS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def set_album_main_photo(
         self,
         *,
@@ -1408,6 +1427,7 @@ class PhotosMethods:
             _SPEC_SET_ALBUM_MAIN_PHOTO, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def upload(
         self,
         *,

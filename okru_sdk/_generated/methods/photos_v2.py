@@ -9,13 +9,12 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from okru_sdk.api import MethodSpec, load_model
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
-    from okru_sdk.api import API
-
     from ..models.photo_commit_result import PhotoCommitResult
     from ..models.photo_upload_url import PhotoUploadUrl
 
@@ -53,17 +52,17 @@ _SPEC_GET_UPLOAD_URL: MethodSpec[PhotoUploadUrl] = MethodSpec(
 )
 
 
-class PhotosV2Methods:
+class PhotosV2Methods(MethodGroup[CallerT]):
     """Photo upload (second-generation methods).
 
     Reached as ``api.photos_v2``; every method is one call to ``photosV2.*``.
+    In ``async with api.batch() as batch:``, ``batch.photos_v2`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def commit(
         self,
         *,
@@ -107,6 +106,7 @@ class PhotosV2Methods:
             _SPEC_COMMIT, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_upload_url(
         self,
         *,

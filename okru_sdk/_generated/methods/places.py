@@ -6,15 +6,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from okru_sdk.api import MethodSpec
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
-
-if TYPE_CHECKING:
-    from okru_sdk.api import API
 
 __all__ = ["PlacesMethods"]
 
@@ -37,17 +35,17 @@ _SPEC_VALIDATE = MethodSpec[dict[str, Any]](
 )
 
 
-class PlacesMethods:
+class PlacesMethods(MethodGroup[CallerT]):
     """Geographic places.
 
     Reached as ``api.places``; every method is one call to ``places.*``.
+    In ``async with api.batch() as batch:``, ``batch.places`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def reverse_geocode(
         self,
         *,
@@ -83,6 +81,7 @@ class PlacesMethods:
             _SPEC_REVERSE_GEOCODE, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def validate(
         self,
         *,

@@ -9,13 +9,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from okru_sdk.api import MethodSpec, load_model
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
-    from okru_sdk.api import API
-
     from ..models.sdk_init_result import SdkInitResult
     from ..models.sdk_report_payment_result import SdkReportPaymentResult
     from ..models.sdk_report_stats_result import SdkReportStatsResult
@@ -96,17 +95,17 @@ _SPEC_SEND_NOTE = MethodSpec[int](
 )
 
 
-class SdkMethods:
+class SdkMethods(MethodGroup[CallerT]):
     """Methods of the official mobile and game SDKs.
 
     Reached as ``api.sdk``; every method is one call to ``sdk.*``.
+    In ``async with api.batch() as batch:``, ``batch.sdk`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def get_endpoints(
         self,
         *,
@@ -134,6 +133,7 @@ class SdkMethods:
             _SPEC_GET_ENDPOINTS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_install_source(
         self,
         *,
@@ -166,6 +166,7 @@ class SdkMethods:
             _SPEC_GET_INSTALL_SOURCE, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_notes(
         self,
         *,
@@ -198,6 +199,7 @@ class SdkMethods:
             _SPEC_GET_NOTES, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def init(
         self,
         *,
@@ -228,6 +230,7 @@ class SdkMethods:
         }
         return await self._api._call(_SPEC_INIT, params, timeout=timeout, extra_params=extra_params)
 
+    @batchable
     async def report_payment(
         self,
         *,
@@ -268,6 +271,7 @@ class SdkMethods:
             _SPEC_REPORT_PAYMENT, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def report_stats(
         self,
         *,
@@ -304,6 +308,7 @@ class SdkMethods:
             _SPEC_REPORT_STATS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def reset_notes(
         self,
         *,
@@ -337,6 +342,7 @@ class SdkMethods:
             _SPEC_RESET_NOTES, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def send_note(
         self,
         *,

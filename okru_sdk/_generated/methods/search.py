@@ -9,14 +9,13 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from okru_sdk.api import MethodSpec, load_model
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
-    from okru_sdk.api import API
-
     from ..models.search_tag_mentions_result import SearchTagMentionsResult
     from ..models.search_tag_search_result import SearchTagSearchResult
 
@@ -74,22 +73,22 @@ _SPEC_TAG_SEARCH: MethodSpec[SearchTagSearchResult] = MethodSpec(
 )
 
 
-class SearchMethods:
+class SearchMethods(MethodGroup[CallerT]):
     """Search by hashtags, and quick search.
 
     Reached as ``api.search``; every method is one call to ``search.*``.
+    In ``async with api.batch() as batch:``, ``batch.search`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
     #: the methods ``api.paginate`` takes, by Python name
     _PAGEABLE: ClassVar[Mapping[str, MethodSpec[Any]]] = {
         "tag_contents": _SPEC_TAG_CONTENTS,
     }
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def quick(
         self,
         *,
@@ -117,6 +116,7 @@ class SearchMethods:
             _SPEC_QUICK, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def tag_contents(
         self,
         *,
@@ -166,6 +166,7 @@ class SearchMethods:
             _SPEC_TAG_CONTENTS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def tag_mentions(
         self,
         *,
@@ -200,6 +201,7 @@ class SearchMethods:
             _SPEC_TAG_MENTIONS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def tag_search(
         self,
         *,

@@ -6,15 +6,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from okru_sdk.api import MethodSpec
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
-
-if TYPE_CHECKING:
-    from okru_sdk.api import API
 
 __all__ = ["ShareMethods"]
 
@@ -51,17 +49,17 @@ _SPEC_FETCH_LINK_V2 = MethodSpec[dict[str, Any]](
 )
 
 
-class ShareMethods:
+class ShareMethods(MethodGroup[CallerT]):
     """Link previews for posting links, and legacy link sharing.
 
     Reached as ``api.share``; every method is one call to ``share.*``.
+    In ``async with api.batch() as batch:``, ``batch.share`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def add_link(
         self,
         *,
@@ -100,6 +98,7 @@ class ShareMethods:
             _SPEC_ADD_LINK, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def fetch_link(
         self,
         *,
@@ -135,6 +134,7 @@ class ShareMethods:
             _SPEC_FETCH_LINK, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def fetch_link_v2(
         self,
         *,

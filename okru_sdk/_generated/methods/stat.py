@@ -6,15 +6,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from okru_sdk.api import MethodSpec
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
-
-if TYPE_CHECKING:
-    from okru_sdk.api import API
 
 __all__ = ["StatMethods"]
 
@@ -32,17 +30,17 @@ _SPEC_GET_FROM_SERVER = MethodSpec[dict[str, Any]](
 )
 
 
-class StatMethods:
+class StatMethods(MethodGroup[CallerT]):
     """The app's statistics, as shown in the app's statistics pages.
 
     Reached as ``api.stat``; every method is one call to ``stat.*``.
+    In ``async with api.batch() as batch:``, ``batch.stat`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def get_from_server(
         self,
         *,

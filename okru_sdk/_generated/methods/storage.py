@@ -9,14 +9,13 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from okru_sdk.api import MethodSpec, load_model
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
-    from okru_sdk.api import API
-
     from ..models.storage_get_keys_result import StorageGetKeysResult
     from ..models.storage_get_result import StorageGetResult
     from ..models.success_result import SuccessResult
@@ -64,22 +63,22 @@ _SPEC_SET: MethodSpec[SuccessResult] = MethodSpec(
 )
 
 
-class StorageMethods:
+class StorageMethods(MethodGroup[CallerT]):
     """Storage API: key-value variables of an app, per user or global.
 
     Reached as ``api.storage``; every method is one call to ``storage.*``.
+    In ``async with api.batch() as batch:``, ``batch.storage`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
     #: the methods ``api.paginate`` takes, by Python name
     _PAGEABLE: ClassVar[Mapping[str, MethodSpec[Any]]] = {
         "get_keys": _SPEC_GET_KEYS,
     }
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def get(
         self,
         *,
@@ -116,6 +115,7 @@ class StorageMethods:
         }
         return await self._api._call(_SPEC_GET, params, timeout=timeout, extra_params=extra_params)
 
+    @batchable
     async def get_keys(
         self,
         *,
@@ -160,6 +160,7 @@ class StorageMethods:
             _SPEC_GET_KEYS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def set(
         self,
         *,

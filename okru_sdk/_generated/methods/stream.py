@@ -6,15 +6,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from okru_sdk.api import MethodSpec
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
-
-if TYPE_CHECKING:
-    from okru_sdk.api import API
 
 __all__ = ["StreamMethods"]
 
@@ -67,17 +65,17 @@ _SPEC_PUBLISH = MethodSpec[str](
 )
 
 
-class StreamMethods:
+class StreamMethods(MethodGroup[CallerT]):
     """The user's feed (stream).
 
     Reached as ``api.stream``; every method is one call to ``stream.*``.
+    In ``async with api.batch() as batch:``, ``batch.stream`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def delete(
         self,
         *,
@@ -122,6 +120,7 @@ class StreamMethods:
             _SPEC_DELETE, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def is_subscribed(
         self,
         *,
@@ -156,6 +155,7 @@ class StreamMethods:
             _SPEC_IS_SUBSCRIBED, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def mark_as_spam(
         self,
         *,
@@ -196,6 +196,7 @@ class StreamMethods:
             _SPEC_MARK_AS_SPAM, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def publish(
         self,
         *,

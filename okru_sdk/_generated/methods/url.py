@@ -9,13 +9,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from okru_sdk.api import MethodSpec, load_model
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
-    from okru_sdk.api import API
-
     from ..models.url_get_info_result import UrlGetInfoResult
 
 __all__ = ["UrlMethods"]
@@ -30,17 +29,17 @@ _SPEC_GET_INFO: MethodSpec[UrlGetInfoResult] = MethodSpec(
 )
 
 
-class UrlMethods:
+class UrlMethods(MethodGroup[CallerT]):
     """Resolving OK.ru links.
 
     Reached as ``api.url``; every method is one call to ``url.*``.
+    In ``async with api.batch() as batch:``, ``batch.url`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def get_info(
         self,
         *,

@@ -9,14 +9,13 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from okru_sdk.api import MethodSpec, list_of, load_model
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
-    from okru_sdk.api import API
-
     from ..models.invitable_friends_result import InvitableFriendsResult
     from ..models.user import User
     from ..models.users_get_additional_info_result import UsersGetAdditionalInfoResult
@@ -341,22 +340,22 @@ _SPEC_UPDATE_MASKS_V2 = MethodSpec[dict[str, Any]](
 )
 
 
-class UsersMethods:
+class UsersMethods(MethodGroup[CallerT]):
     """User profiles, settings and app permissions.
 
     Reached as ``api.users``; every method is one call to ``users.*``.
+    In ``async with api.batch() as batch:``, ``batch.users`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
     #: the methods ``api.paginate`` takes, by Python name
     _PAGEABLE: ClassVar[Mapping[str, MethodSpec[Any]]] = {
         "get_guests": _SPEC_GET_GUESTS,
     }
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def delete_guests(
         self,
         *,
@@ -387,6 +386,7 @@ class UsersMethods:
             _SPEC_DELETE_GUESTS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_additional_info(
         self,
         *,
@@ -418,6 +418,7 @@ class UsersMethods:
             _SPEC_GET_ADDITIONAL_INFO, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_calls_left(
         self,
         *,
@@ -450,6 +451,7 @@ class UsersMethods:
             _SPEC_GET_CALLS_LEFT, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_current_user(
         self,
         *,
@@ -480,6 +482,7 @@ class UsersMethods:
             _SPEC_GET_CURRENT_USER, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_games(
         self,
         *,
@@ -505,6 +508,7 @@ class UsersMethods:
             _SPEC_GET_GAMES, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_guests(
         self,
         *,
@@ -550,6 +554,7 @@ class UsersMethods:
             _SPEC_GET_GUESTS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_holidays(
         self,
         *,
@@ -580,6 +585,7 @@ class UsersMethods:
             _SPEC_GET_HOLIDAYS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_info(
         self,
         *,
@@ -619,6 +625,7 @@ class UsersMethods:
             _SPEC_GET_INFO, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_info_by(
         self,
         *,
@@ -656,6 +663,7 @@ class UsersMethods:
             _SPEC_GET_INFO_BY, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_invitable_friends(
         self,
         *,
@@ -694,6 +702,7 @@ class UsersMethods:
             _SPEC_GET_INVITABLE_FRIENDS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_logged_in_user(
         self,
         *,
@@ -718,6 +727,7 @@ class UsersMethods:
             _SPEC_GET_LOGGED_IN_USER, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_mobile_operator(
         self,
         *,
@@ -751,6 +761,7 @@ class UsersMethods:
             _SPEC_GET_MOBILE_OPERATOR, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_settings(
         self,
         *,
@@ -785,6 +796,7 @@ class UsersMethods:
             _SPEC_GET_SETTINGS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def has_app_permission(
         self,
         *,
@@ -831,6 +843,7 @@ class UsersMethods:
             _SPEC_HAS_APP_PERMISSION, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def is_app_user(
         self,
         *,
@@ -862,6 +875,7 @@ class UsersMethods:
             _SPEC_IS_APP_USER, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def remove_app_permissions(
         self,
         *,
@@ -911,6 +925,7 @@ class UsersMethods:
             _SPEC_REMOVE_APP_PERMISSIONS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def set_settings(
         self,
         *,
@@ -960,6 +975,7 @@ class UsersMethods:
             _SPEC_SET_SETTINGS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def set_status(
         self,
         *,
@@ -998,6 +1014,7 @@ class UsersMethods:
             _SPEC_SET_STATUS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def update_mask(
         self,
         *,
@@ -1037,6 +1054,7 @@ class UsersMethods:
             _SPEC_UPDATE_MASK, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def update_masks(
         self,
         *,
@@ -1077,6 +1095,7 @@ class UsersMethods:
             _SPEC_UPDATE_MASKS, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def update_masks_v2(
         self,
         *,

@@ -9,13 +9,12 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from okru_sdk.api import MethodSpec, load_model
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
-    from okru_sdk.api import API
-
     from ..models.video_get_result import VideoGetResult
     from ..models.video_upload_url import VideoUploadUrl
 
@@ -104,17 +103,17 @@ _SPEC_WATCH_LATER = MethodSpec[dict[str, Any]](
 )
 
 
-class VideoMethods:
+class VideoMethods(MethodGroup[CallerT]):
     """Video upload and editing.
 
     Reached as ``api.video``; every method is one call to ``video.*``.
+    In ``async with api.batch() as batch:``, ``batch.video`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def delete(
         self,
         *,
@@ -149,6 +148,7 @@ class VideoMethods:
             _SPEC_DELETE, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get(
         self,
         *,
@@ -181,6 +181,7 @@ class VideoMethods:
         }
         return await self._api._call(_SPEC_GET, params, timeout=timeout, extra_params=extra_params)
 
+    @batchable
     async def get_upload_url(
         self,
         *,
@@ -243,6 +244,7 @@ class VideoMethods:
             _SPEC_GET_UPLOAD_URL, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def remove_watch_later(
         self,
         *,
@@ -277,6 +279,7 @@ class VideoMethods:
             _SPEC_REMOVE_WATCH_LATER, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def subscribe(
         self,
         *,
@@ -310,6 +313,7 @@ class VideoMethods:
             _SPEC_SUBSCRIBE, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def update(
         self,
         *,
@@ -397,6 +401,7 @@ class VideoMethods:
             _SPEC_UPDATE, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def watch_later(
         self,
         *,

@@ -9,13 +9,12 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from okru_sdk.api import MethodSpec, list_of, load_model
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
-    from okru_sdk.api import API
-
     from ..models.widget import Widget
 
 __all__ = ["WidgetMethods"]
@@ -43,17 +42,17 @@ _SPEC_GET_WIDGETS: MethodSpec[list[Widget]] = MethodSpec(
 )
 
 
-class WidgetMethods:
+class WidgetMethods(MethodGroup[CallerT]):
     """UI widgets to embed in an app (content comes Base64-encoded).
 
     Reached as ``api.widget``; every method is one call to ``widget.*``.
+    In ``async with api.batch() as batch:``, ``batch.widget`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def get_widget_content(
         self,
         *,
@@ -89,6 +88,7 @@ class WidgetMethods:
             _SPEC_GET_WIDGET_CONTENT, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def get_widgets(
         self,
         *,

@@ -5,11 +5,11 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
+
+from typing_extensions import Self
 
 if TYPE_CHECKING:
-    from okru_sdk.api import API
-
     from .methods.people import PeopleMethods
     from .methods.posts_v2 import PostsV2Methods
 
@@ -20,15 +20,15 @@ class GeneratedGroups:
     """Method groups of the catalogue; each is imported and built on first access."""
 
     @cached_property
-    def people(self) -> PeopleMethods:
+    def people(self) -> PeopleMethods[Self]:
         """People, for the generator's tests."""
         from .methods.people import PeopleMethods
 
-        return PeopleMethods(cast("API", self))
+        return PeopleMethods(self)
 
     @cached_property
-    def posts_v2(self) -> PostsV2Methods:
+    def posts_v2(self) -> PostsV2Methods[Self]:
         """Posts, for the generator's tests."""
         from .methods.posts_v2 import PostsV2Methods
 
-        return PostsV2Methods(cast("API", self))
+        return PostsV2Methods(self)

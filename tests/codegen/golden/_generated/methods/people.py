@@ -9,14 +9,13 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from okru_sdk.api import MethodSpec, list_of, load_model
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
-    from okru_sdk.api import API
-
     from ..models.profile import Profile
     from ..models.profile_page import ProfilePage
 
@@ -91,22 +90,22 @@ _SPEC_LIST_TAGS = MethodSpec[list[str]](
 )
 
 
-class PeopleMethods:
+class PeopleMethods(MethodGroup[CallerT]):
     """People, for the generator's tests.
 
     Reached as ``api.people``; every method is one call to ``people.*``.
+    In ``async with api.batch() as batch:``, ``batch.people`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
     #: the methods ``api.paginate`` takes, by Python name
     _PAGEABLE: ClassVar[Mapping[str, MethodSpec[Any]]] = {
         "browse": _SPEC_BROWSE,
     }
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def browse(
         self,
         *,
@@ -145,6 +144,7 @@ class PeopleMethods:
             _SPEC_BROWSE, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def find(
         self,
         *,
@@ -193,6 +193,7 @@ class PeopleMethods:
         }
         return await self._api._call(_SPEC_FIND, params, timeout=timeout, extra_params=extra_params)
 
+    @batchable
     async def get_profile(
         self,
         *,
@@ -219,6 +220,7 @@ class PeopleMethods:
             _SPEC_GET_PROFILE, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def list_tags(
         self,
         *,

@@ -9,14 +9,13 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from okru_sdk.api import MethodSpec
+from okru_sdk.batch import CallerT, MethodGroup, batchable
 from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
 if TYPE_CHECKING:
-    from okru_sdk.api import API
-
     from ..inputs import PostAttachment
 
 __all__ = ["PostsV2Methods"]
@@ -52,22 +51,22 @@ _SPEC_REMOVE = MethodSpec[None](
 )
 
 
-class PostsV2Methods:
+class PostsV2Methods(MethodGroup[CallerT]):
     """Posts, for the generator's tests.
 
     Reached as ``api.posts_v2``; every method is one call to ``postsV2.*``.
+    In ``async with api.batch() as batch:``, ``batch.posts_v2`` has the same methods,
+    returning handles instead of coroutines.
     """
 
-    __slots__ = ("_api",)
+    __slots__ = ()
 
     #: the methods ``api.paginate`` takes, by Python name
     _PAGEABLE: ClassVar[Mapping[str, MethodSpec[Any]]] = {
         "get_page": _SPEC_GET_PAGE,
     }
 
-    def __init__(self, api: API) -> None:
-        self._api = api
-
+    @batchable
     async def get_page(
         self,
         *,
@@ -100,6 +99,7 @@ class PostsV2Methods:
             _SPEC_GET_PAGE, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def publish(
         self,
         *,
@@ -134,6 +134,7 @@ class PostsV2Methods:
             _SPEC_PUBLISH, params, timeout=timeout, extra_params=extra_params
         )
 
+    @batchable
     async def remove(
         self,
         *,
