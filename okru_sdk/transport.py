@@ -17,6 +17,7 @@ from urllib.parse import quote_plus
 
 import aiohttp
 from multidict import CIMultiDictProxy
+from yarl import URL
 
 from ._version import __version__
 from .errors import OkError, RequestTimeout, TransportError
@@ -159,6 +160,7 @@ class HttpTransport:
         cookies: Mapping[str, str] | None = None,
         timeout: float | None = None,
         budget: str | None = None,
+        query: Mapping[str, str] | None = None,
     ) -> HttpReply:
         """Send one request without following redirects and read the whole body.
 
@@ -166,16 +168,25 @@ class HttpTransport:
         so no URL with credentials in its query ever reaches an exception.
         ``budget`` is the name the ``rate_limit=`` patterns are matched against
         (default: ``what``).
+
+        ``query`` is put in the URL's query string, encoded here as the form
+        body would be. Such a URL can carry a token and a signature, and
+        aiohttp's exceptions quote URLs, so their errors are raised without the
+        aiohttp exception chained to them.
         """
         seconds = self.timeout if timeout is None else timeout
         body = None if data is None else encode_form(data)
+        target: str | URL = url
+        if query is not None:
+            target = URL(f"{url}?{encode_form(query).decode()}", encoded=True)
+        hide = query is not None  # aiohttp's exception would quote the URL
         client = self._client()
         try:
             if self._limits is not None:
                 await self.wait_for_budget(what if budget is None else budget, seconds)
             async with client.request(
                 http_method,
-                url,
+                target,
                 data=body,
                 headers=_HEADERS if body is None else _FORM_HEADERS,
                 params=params,
@@ -188,24 +199,24 @@ class HttpTransport:
                     status=resp.status,
                     headers=resp.headers,
                     body=body,
-                    url=str(resp.url),
+                    url=url if hide else str(resp.url),
                     cookies={name: morsel.value for name, morsel in resp.cookies.items()},
                 )
         except asyncio.TimeoutError as exc:
             raise RequestTimeout(
                 f"{what}: no complete reply within {seconds:g} s", method=what
-            ) from exc
+            ) from (None if hide else exc)
         except aiohttp.ClientConnectorError as exc:
             # The connection was never made, so the request never left.
             raise TransportError(
                 f"{what}: {type(exc).__name__}: {_safe_reason(exc)}",
                 method=what,
                 reached_server=False,
-            ) from exc
+            ) from (None if hide else exc)
         except aiohttp.ClientError as exc:
             raise TransportError(
                 f"{what}: {type(exc).__name__}: {_safe_reason(exc)}", method=what
-            ) from exc
+            ) from (None if hide else exc)
 
     async def wait_for_budget(self, name: str, seconds: float) -> None:
         """Wait for the rate budgets that apply to ``name``, at most ``seconds``.

@@ -40,6 +40,9 @@ class SessionSettings(TypedDict, total=False):
     #: sign a legacy ``session_key`` parameter (OK.ru's JS SDK does); default False,
     #: as the current OK.ru text leaves it out of the signature
     sign_session_key: bool
+    #: send retry-safe calls with short queries as GET (as OK.ru's JS and iOS SDKs do);
+    #: default True; False: every call is a POST
+    get_reads: bool
     #: called with the new ``Tokens`` after every sign-in and renewal (plain or async);
     #: what it raises is logged, and the call goes on
     on_tokens: TokensCallback | None
