@@ -9,7 +9,9 @@ Two methods are replaced so that the server does as little as possible per
 call (its CPU is not what is measured, but it bounds calls/s):
 
 - ``users.getCurrentUser`` answers one user object (15 fields);
-- ``users.getInfo`` answers a list of 1,000 user objects, whatever ``uids`` holds.
+- ``users.getInfo`` answers 100 user objects when ``uids`` holds 100 ids (the
+  most OK.ru takes), else a list of 1,000 user objects (a stress case, larger
+  than any real reply).
 
 Both replies are serialized once at start-up. Signatures, the session and the
 required parameters are still checked by the emulator on every call.
@@ -60,6 +62,7 @@ FIELDS = (
     "has_email",
 )
 LIST_SIZE = 1000
+HUNDRED = 100
 _PICTURES = "https://i.mycdn.me"
 
 
@@ -91,23 +94,24 @@ def _fake_user(n: int) -> User:
     )
 
 
-def build_replies() -> tuple[bytes, bytes]:
-    """The one-user reply and the 1,000-user reply, as JSON bytes."""
+def build_replies() -> tuple[bytes, bytes, bytes]:
+    """The one-user, 100-user and 1,000-user replies, as JSON bytes."""
     fields = list(FIELDS)
     one = user_object(_fake_user(1), fields, _PICTURES)
     many = [user_object(_fake_user(n), fields, _PICTURES) for n in range(1, LIST_SIZE + 1)]
-    return _encode(one), _encode(many)
+    return _encode(one), _encode(many[:HUNDRED]), _encode(many)
 
 
 async def serve(port: int) -> None:
-    one_body, list_body = build_replies()
+    one_body, hundred_body, list_body = build_replies()
     headers = {"Content-Type": JSON_CONTENT_TYPE}
 
     def current_user(call: MethodCall) -> web.Response:
         return web.Response(body=one_body, headers=headers)
 
     def user_list(call: MethodCall) -> web.Response:
-        return web.Response(body=list_body, headers=headers)
+        hundred = call.params["uids"].count(",") == HUNDRED - 1
+        return web.Response(body=hundred_body if hundred else list_body, headers=headers)
 
     emu = BenchEmulator(port=port)
     app = emu.add_app(app_id=APP_ID, app_key=APP_KEY, app_secret_key=APP_SECRET_KEY)
@@ -153,6 +157,8 @@ async def serve(port: int) -> None:
             "session_secret_key": SESSION_SECRET_KEY,
             "fields": list(FIELDS),
             "list_size": LIST_SIZE,
+            "hundred_size": HUNDRED,
+            "hundred_bytes": len(hundred_body),
             "one_bytes": len(one_body),
             "list_bytes": len(list_body),
         }

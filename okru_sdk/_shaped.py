@@ -33,6 +33,9 @@ from ._base_model import OkModel
 
 __all__ = ["ShapedDecoder", "shaped_decoder"]
 
+#: distinct ``fields=`` values remembered per method (a program uses a handful)
+_FIELDS_CACHE_SIZE = 64
+
 #: pydantic's own fallback (private attributes, extras), defined outside type checking
 _BASE_GETATTR: Any = getattr(BaseModel, "__getattr__")  # noqa: B009
 
@@ -97,6 +100,8 @@ class ShapedDecoder:
                 by_wire[field.alias] = name
         #: wire name or Python name -> Python field name
         self._by_wire = by_wire
+        #: a ``fields=`` value as given -> the field names it asks for
+        self._fields_cache: dict[str | tuple[str, ...], frozenset[str]] = {}
         #: requested names (lower-cased) -> the shape that fitted the replies so far
         self._shapes: dict[frozenset[str], _Shape] = {}
         self._lock = threading.Lock()
@@ -113,6 +118,15 @@ class ShapedDecoder:
 
     def fields_for(self, requested: Iterable[str]) -> frozenset[str]:
         """The Python field names a ``fields=`` value asks for (unknown names ignored)."""
+        key = requested if isinstance(requested, str) else tuple(requested)
+        found = self._fields_cache.get(key)
+        if found is None:
+            found = self._fields_for(key.split(",") if isinstance(key, str) else key)
+            if len(self._fields_cache) < _FIELDS_CACHE_SIZE:
+                self._fields_cache[key] = found
+        return found
+
+    def _fields_for(self, requested: Iterable[str]) -> frozenset[str]:
         by_wire = self._by_wire
         found = set()
         for raw in requested:

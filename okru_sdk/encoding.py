@@ -64,6 +64,11 @@ def encode_value(value: Any) -> str:
         return str(value)
     if isinstance(value, enum.Enum):
         return encode_value(value.value)
+    if isinstance(value, (list, tuple)):
+        try:
+            return ",".join(value)  # the common case: a list of strings (ids, field names)
+        except TypeError:
+            pass  # an item that is not a string: the general rules below
     if _is_json_like(value):
         return _json_dumps(_to_jsonable(value))
     if isinstance(value, (list, tuple)):

@@ -53,17 +53,24 @@ _TIMEOUT_CACHE_SIZE = 16
 
 
 #: characters ``quote_plus`` leaves as they are (space aside, which it turns into ``+``)
-_NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9_.~-]").search
+#: (and ``,``, which RFC 3986 allows in a query and form parsers take as it is: the
+#: comma-joined lists OK.ru takes then need no quoting at all)
+_NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9_.~,-]").search
 
 
 def _quote(text: str) -> str:
     # Most keys and many values need no quoting; the regex check is far cheaper.
-    return quote_plus(text) if _NEEDS_QUOTING(text) else text
+    return quote_plus(text, safe=",") if _NEEDS_QUOTING(text) else text
+
+
+def form_text(data: Mapping[str, str]) -> str:
+    """``key=value&...`` of ready wire strings, percent-encoded (UTF-8): a query string."""
+    return "&".join(f"{_quote(k)}={_quote(v)}" for k, v in data.items())
 
 
 def encode_form(data: Mapping[str, str]) -> bytes:
     """The ``application/x-www-form-urlencoded`` body of ready wire strings (UTF-8)."""
-    return "&".join(f"{_quote(k)}={_quote(v)}" for k, v in data.items()).encode()
+    return form_text(data).encode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +185,7 @@ class HttpTransport:
         body = None if data is None else encode_form(data)
         target: str | URL = url
         if query is not None:
-            target = URL(f"{url}?{encode_form(query).decode()}", encoded=True)
+            target = URL(f"{url}?{form_text(query)}", encoded=True)
         hide = query is not None  # aiohttp's exception would quote the URL
         client = self._client()
         try:
