@@ -503,9 +503,7 @@ class TokenSession:
                 )
             error: OkError
             try:
-                return await self._send(
-                    method, wire, min(per_attempt, remaining), read=retry_safe
-                )
+                return await self._send(method, wire, min(per_attempt, remaining), read=retry_safe)
             except APIError as exc:
                 if exc.code == SESSION_EXPIRED and not renewed:
                     renewed = await self._renew(wire.get("access_token", ""), deadline)
