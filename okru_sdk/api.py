@@ -13,13 +13,13 @@ from pydantic import TypeAdapter, ValidationError
 from ._generated.groups import GeneratedGroups
 from ._generated.paging import GeneratedPaging
 from ._json import loads
-from ._shaped import ShapedDecoder, shaped_decoder
 from .encoding import NOT_GIVEN, NotGiven
 from .errors import ResponseDecodeError
 from .params import Param, check_params
 from .sessions.base import SessionMode, TokenSession
 
 if TYPE_CHECKING:
+    from ._shaped import ShapedDecoder
     from .batch import Batch
     from .paging import Paging
     from .upload import Uploads
@@ -91,6 +91,8 @@ class MethodSpec(Generic[T]):
             if self._factory is not None:
                 self.result_type, self._factory = self._factory(), None
             adapter = self._adapter = TypeAdapter(self.result_type)
+            from ._shaped import shaped_decoder  # pydantic's model machinery: not at import
+
             self._shaped = shaped_decoder(self.result_type)
         if self.result_type is None and (not body or body.isspace()):
             return None  # type: ignore[return-value]  # T is None here

@@ -167,7 +167,8 @@ class HttpTransport:
         cookies: Mapping[str, str] | None = None,
         timeout: float | None = None,
         budget: str | None = None,
-        query: Mapping[str, str] | None = None,
+        query: Mapping[str, str] | str | None = None,
+        form: str | None = None,
     ) -> HttpReply:
         """Send one request without following redirects and read the whole body.
 
@@ -177,15 +178,20 @@ class HttpTransport:
         (default: ``what``).
 
         ``query`` is put in the URL's query string, encoded here as the form
-        body would be. Such a URL can carry a token and a signature, and
-        aiohttp's exceptions quote URLs, so their errors are raised without the
-        aiohttp exception chained to them.
+        body would be (or given ready, from :func:`form_text`). Such a URL can
+        carry a token and a signature, and aiohttp's exceptions quote URLs, so
+        their errors are raised without the aiohttp exception chained to them.
+        ``form`` is a form body given ready (from :func:`form_text`), instead of ``data``.
         """
         seconds = self.timeout if timeout is None else timeout
-        body = None if data is None else encode_form(data)
+        if form is not None:
+            body: bytes | None = form.encode()
+        else:
+            body = None if data is None else encode_form(data)
         target: str | URL = url
         if query is not None:
-            target = URL(f"{url}?{form_text(query)}", encoded=True)
+            text = query if isinstance(query, str) else form_text(query)
+            target = URL(f"{url}?{text}", encoded=True)
         hide = query is not None  # aiohttp's exception would quote the URL
         client = self._client()
         try:
@@ -207,7 +213,11 @@ class HttpTransport:
                     headers=resp.headers,
                     body=body,
                     url=url if hide else str(resp.url),
-                    cookies={name: morsel.value for name, morsel in resp.cookies.items()},
+                    cookies=(
+                        {name: morsel.value for name, morsel in resp.cookies.items()}
+                        if resp.cookies
+                        else {}
+                    ),
                 )
         except asyncio.TimeoutError as exc:
             raise RequestTimeout(

@@ -40,7 +40,7 @@ from ..signing import (
     sign_params_with_session_key,
 )
 from ..tokens import DEFAULT_TOKEN_STORE, Tokens, TokensCallback, TokenStore, check_expires_at
-from ..transport import DEFAULT_MAX_REPLY_SIZE, HttpReply, HttpTransport
+from ..transport import DEFAULT_MAX_REPLY_SIZE, HttpReply, HttpTransport, form_text
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -56,8 +56,8 @@ DEFAULT_API_URL = "https://api.ok.ru"
 DEFAULT_CONNECT_URL = "https://connect.ok.ru"
 #: seconds one HTTP attempt may take
 DEFAULT_TIMEOUT = 30.0
-#: the longest query a retry-safe call is sent as a GET with (bytes, before
-#: percent-encoding); longer ones POST, well inside the URL limits of servers and proxies
+#: the longest query a retry-safe call is sent as a GET with (characters, percent-encoded);
+#: longer ones POST, well inside the URL limits of servers and proxies
 MAX_GET_QUERY = 1500
 #: OK.ru's "session expired" code: renew the token once and repeat the call
 SESSION_EXPIRED = 102
@@ -542,17 +542,20 @@ class TokenSession:
         debug = log.isEnabledFor(logging.DEBUG)
         if debug:
             log.debug("-> %s %s", method, redact_params(wire))
-        if read and self.get_reads and _query_length(wire) <= MAX_GET_QUERY:
+        text = form_text(wire)  # the query or the body, built once
+        if read and self.get_reads and len(text) <= MAX_GET_QUERY:
             reply = await self._transport.request(
-                "GET", self._fb_do, what=method, query=wire, timeout=timeout
+                "GET", self._fb_do, what=method, query=text, timeout=timeout
             )
         else:
             reply = await self._transport.request(
-                "POST", self._fb_do, what=method, data=wire, timeout=timeout
+                "POST", self._fb_do, what=method, form=text, timeout=timeout
             )
         if debug:
             body = scrub(reply.body, secret_values(wire, *self._secret_values()))
             log.debug("<- %s HTTP %d %s", method, reply.status, redact_body(body))
+        if 200 <= reply.status < 300 and b'"error_code"' not in reply.body:
+            return reply.body  # the common case, without building the error path's closure
         return check_api_reply(method, reply, lambda: secret_values(wire, *self._secret_values()))
 
     def _secret_values(self) -> tuple[str, ...]:
@@ -725,11 +728,6 @@ def check_api_reply(
             retry_after=_retry_after(reply.headers.get("Retry-After")),
         )
     return body
-
-
-def _query_length(wire: Mapping[str, str]) -> int:
-    """The query's length before percent-encoding: keys, values and separators."""
-    return sum(len(k) + len(v) + 2 for k, v in wire.items())
 
 
 def _retry_after(value: str | None) -> float | None:
