@@ -32,7 +32,8 @@ __all__ = [
 _PREVIEW = 200
 
 
-def _preview(body: bytes | str) -> str:
+def preview(body: bytes | str) -> str:
+    """A body for an error message: one line, ``secret=value`` pairs redacted, cut short."""
     from .redact import redact_text  # redact loads the catalogue's secret names
 
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
@@ -193,6 +194,21 @@ class APIError(OkError):
         return APIError._by_code.get(code, APIError)
 
     @classmethod
+    def from_body(cls, body: bytes, *, method: str | None = None) -> APIError | None:
+        """The error an OK.ru error body (``{"error_code": ...}``) stands for, else ``None``."""
+        if b'"error_code"' not in body:
+            return None
+        from ._json import loads
+
+        try:
+            payload = loads(body)
+        except ValueError:
+            return None
+        if isinstance(payload, dict) and "error_code" in payload:
+            return APIError.from_payload(payload, method=method, raw=body)
+        return None
+
+    @classmethod
     def from_payload(
         cls, payload: dict[str, Any], *, method: str | None = None, raw: bytes | None = None
     ) -> APIError:
@@ -299,4 +315,4 @@ def _describe(message: str, body: bytes) -> str:
         return f"{message} (empty body)"
     if body.lstrip()[:1] in (b"{", b"["):
         return f"{message} ({len(body)} bytes of JSON-like body, kept on .body)"
-    return f"{message}; body starts: {_preview(body)!r}"
+    return f"{message}; body starts: {preview(body)!r}"

@@ -38,8 +38,15 @@ from aiohttp import payload as aiohttp_payload
 
 from ._json import loads
 from .encoding import NOT_GIVEN
-from .errors import APIError, OkError, RequestTimeout, ResponseDecodeError, TransportError
-from .redact import redact_text, scrub
+from .errors import (
+    APIError,
+    OkError,
+    RequestTimeout,
+    ResponseDecodeError,
+    TransportError,
+    preview,
+)
+from .redact import scrub
 from .sessions.base import _is_loopback
 from .transport import HttpReply, _safe_reason
 
@@ -102,7 +109,6 @@ _RESUMABLE = frozenset({408, 416, 429})
 #: ones, such as ``clientType=26``, are not secrets and would garble the text)
 _MIN_SECRET_LENGTH = 6
 #: an upload reply preview in an error text is cut to this many characters
-_PREVIEW = 200
 
 _RANGE_HEADER = re.compile(r"bytes\s*=\s*(\d+)\s*-\s*(\d+)")
 _RANGE_BODY = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*/\s*(\d+|\*)")
@@ -947,21 +953,14 @@ def _scrub_text(text: str, url: str) -> str:
 def _refusal(what: str, reply: HttpReply, url: str) -> OkError:
     """The error for an upload server's non-2xx reply (or its OK.ru error body)."""
     body = scrub(reply.body, _secret_parts(url))
-    if b'"error_code"' in body:
-        try:
-            payload = loads(body)
-        except ValueError:
-            payload = None
-        if isinstance(payload, dict) and "error_code" in payload:
-            return APIError.from_payload(payload, method=what, raw=body)
+    error = APIError.from_body(body, method=what)
+    if error is not None:
+        return error
     status = reply.status
     hint = ""
     if status in (401, 403, 404, 410):
         hint = " (upload URLs expire: start the upload again to get a new one)"
-    text = " ".join(body.decode("utf-8", "replace").split())
-    text = redact_text(text)
-    if len(text) > _PREVIEW:
-        text = text[:_PREVIEW] + "..."
+    text = preview(body)
     detail = f"; the server said: {text!r}" if text else ""
     return UploadError(
         f"{what}: the upload server answered HTTP {status}{hint}{detail}",

@@ -22,6 +22,8 @@ from okru_sdk.sessions.base import MAX_GET_QUERY
 from okru_sdk.testing import OkEmulator
 from okru_sdk.testing.state import App, User
 
+from .servers import answering
+
 TOKEN = "TOKEN-SECRET-0123456789"
 APP_SECRET = "APP-SECRET-9876543210"
 
@@ -82,17 +84,8 @@ async def dropping_server(seen: list[str]) -> AsyncIterator[str]:
         request.transport.close()
         return web.Response()
 
-    app = web.Application()
-    app.router.add_route("*", "/fb.do", drop)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with answering(drop, "/fb.do") as url:
+        yield url
 
 
 async def test_a_failed_get_leaks_no_secret_through_its_exception_chain() -> None:

@@ -12,8 +12,6 @@ import gzip
 import json
 import logging
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -45,28 +43,15 @@ from okru_sdk.testing import Fault, OkEmulator
 from okru_sdk.testing.state import App, MethodCall, User
 
 from .conftest import LOGIN, PASSWORD, REDIRECT_URI
+from .servers import answering
 
 #: a generous bound for "does not wait forever"; the real waits are well under a second
 NEVER = 20.0
 SHORT = RetryPolicy(max_retries=0, total_timeout=0.5)
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-
-@asynccontextmanager
-async def hostile(handler: Handler) -> AsyncIterator[str]:
-    """A server on 127.0.0.1 answering every request with ``handler``; yields its base URL."""
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+#: a server on 127.0.0.1 answering every request with the given handler
+hostile = answering
 
 
 def token_session(url: str, **settings: object) -> ServerSession:

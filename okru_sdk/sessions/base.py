@@ -25,7 +25,6 @@ from urllib.parse import urlsplit
 import aiohttp
 from typing_extensions import Self
 
-from .._json import loads
 from ..encoding import encode_params
 from ..errors import APIError, AuthError, OkError, RequestTimeout, TransportError
 from ..ratelimit import RateLimitSetting
@@ -710,12 +709,9 @@ def check_api_reply(
     if b'"error_code"' in body:
         if secrets is not None:
             body = scrub(body, secrets())
-        try:
-            payload = loads(body)
-        except ValueError:
-            payload = None
-        if isinstance(payload, dict) and "error_code" in payload:
-            raise APIError.from_payload(payload, method=method, raw=body)
+        error = APIError.from_body(body, method=method)
+        if error is not None:
+            raise error
     if not 200 <= status < 300:
         if secrets is not None:
             body = scrub(body, secrets())
