@@ -10,8 +10,9 @@ import asyncio
 import platform
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING
 from urllib.parse import quote_plus
 
@@ -87,6 +88,10 @@ class ReplyTooLarge(TransportError):
     """The reply is larger than the session's ``max_reply_size`` (after decompression)."""
 
 
+class UnsendableRequest(TransportError):
+    """aiohttp refused to send the request (a malformed URL or header); nothing left."""
+
+
 class SessionClosed(OkError, RuntimeError):
     """The SDK session was closed; build a new one to make more calls."""
 
@@ -159,7 +164,7 @@ class HttpTransport:
     async def request(
         self,
         http_method: str,
-        url: str,
+        url: str | URL,
         *,
         what: str,
         data: Mapping[str, str] | None = None,
@@ -169,6 +174,8 @@ class HttpTransport:
         budget: str | None = None,
         query: Mapping[str, str] | str | None = None,
         form: str | None = None,
+        max_size: int | None = None,
+        on_cookies: Callable[[SimpleCookie], None] | None = None,
     ) -> HttpReply:
         """Send one request without following redirects and read the whole body.
 
@@ -182,6 +189,9 @@ class HttpTransport:
         carry a token and a signature, and aiohttp's exceptions quote URLs, so
         their errors are raised without the aiohttp exception chained to them.
         ``form`` is a form body given ready (from :func:`form_text`), instead of ``data``.
+        ``max_size`` caps this reply instead of the session's ``max_reply_size``;
+        ``on_cookies`` gets the reply's ``Set-Cookie`` morsels (the OAuth dialog
+        keeps its own jar per origin).
         """
         seconds = self.timeout if timeout is None else timeout
         if form is not None:
@@ -207,12 +217,14 @@ class HttpTransport:
                 allow_redirects=False,
                 timeout=self._client_timeout(seconds),
             ) as resp:
-                body = await self._read(resp, what)
+                body = await self._read(resp, what, max_size)
+                if on_cookies is not None:
+                    on_cookies(resp.cookies)
                 return HttpReply(
                     status=resp.status,
                     headers=resp.headers,
                     body=body,
-                    url=url if hide else str(resp.url),
+                    url=str(url) if hide else str(resp.url),
                     cookies=(
                         {name: morsel.value for name, morsel in resp.cookies.items()}
                         if resp.cookies
@@ -234,6 +246,12 @@ class HttpTransport:
             raise TransportError(
                 f"{what}: {type(exc).__name__}: {_safe_reason(exc)}", method=what
             ) from (None if hide else exc)
+        except ValueError as exc:  # a URL or header aiohttp will not send
+            raise UnsendableRequest(
+                f"{what}: cannot send the request: {type(exc).__name__}",
+                method=what,
+                reached_server=False,
+            ) from None
 
     async def wait_for_budget(self, name: str, seconds: float) -> None:
         """Wait for the rate budgets that apply to ``name``, at most ``seconds``.
@@ -251,12 +269,15 @@ class HttpTransport:
         else:  # pragma: no cover - Python 3.10
             await asyncio.wait_for(limits.acquire(name), seconds)
 
-    async def _read(self, resp: aiohttp.ClientResponse, what: str) -> bytes:
+    async def _read(self, resp: aiohttp.ClientResponse, what: str, cap: int | None = None) -> bytes:
         """The whole body, refused once it (or its announced length) passes the cap."""
-        cap = self.max_reply_size
+        if cap is None:
+            cap = self.max_reply_size
         length = resp.content_length
         if length is not None and length > cap:
-            raise self._too_large(what, resp.status, f"announces {length} bytes")
+            raise self._too_large(
+                what, resp.status, f"announces {length} bytes, more than the cap of {cap} bytes"
+            )
         if length is not None and "Content-Encoding" not in resp.headers:
             return await resp.read()
         # Unknown or compressed length: count the decoded bytes as they arrive.
@@ -265,15 +286,15 @@ class HttpTransport:
         while chunk := await resp.content.readany():
             size += len(chunk)
             if size > cap:
-                raise self._too_large(what, resp.status, f"passes {cap} bytes once decoded")
+                raise self._too_large(
+                    what, resp.status, f"passes the cap of {cap} bytes once decoded"
+                )
             chunks.append(chunk)
         return b"".join(chunks)
 
     def _too_large(self, what: str, status: int, detail: str) -> ReplyTooLarge:
         return ReplyTooLarge(
-            f"{what}: the reply {detail}; max_reply_size is {self.max_reply_size} bytes",
-            method=what,
-            status=status,
+            f"{what}: the reply {detail} (max_reply_size)", method=what, status=status
         )
 
     async def close(self) -> None:

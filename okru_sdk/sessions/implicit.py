@@ -27,13 +27,12 @@ from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-import aiohttp
 from typing_extensions import Unpack
 from yarl import URL
 
-from ..errors import AuthError, RequestTimeout, TransportError
+from ..errors import AuthError
 from ..signing import Circuit
-from ..transport import HttpReply, _safe_reason, encode_form
+from ..transport import HttpReply, ReplyTooLarge, UnsendableRequest
 from .base import TokenSession
 from .oauth import join_scope, new_state, parse_expires_in
 from .settings import SessionSettings
@@ -215,70 +214,25 @@ class _DialogWalk:
         jar = self._cookies.setdefault(origin, {})
         secure = origin[0] == "https"
         cookies = {name: value for name, (value, only) in jar.items() if secure or not only}
-        transport = self._transport
-        seconds = transport.timeout
         where = _describe(url)
-        client = transport._client()
         try:
-            await transport.wait_for_budget(_WHAT, seconds)
-            async with client.request(
+            return await self._transport.request(
                 http_method,
                 url,
+                what=_WHAT,
                 params=query,
-                data=None if data is None else encode_form(data),
-                headers=None if data is None else _FORM_HEADERS,
+                data=data,
                 cookies=cookies or None,
-                allow_redirects=False,
-                timeout=transport._client_timeout(seconds),
-            ) as resp:
-                body = await _read_capped(resp, where)
-                _keep_cookies(jar, resp.cookies)
-                return HttpReply(
-                    status=resp.status,
-                    headers=resp.headers,
-                    body=body,
-                    url=str(resp.url),
-                    cookies={name: morsel.value for name, morsel in resp.cookies.items()},
-                )
-        except asyncio.TimeoutError as exc:
-            raise RequestTimeout(
-                f"{_WHAT}: no complete reply within {seconds:g} s", method=_WHAT
-            ) from exc
-        except aiohttp.ClientConnectorError as exc:
-            raise TransportError(
-                f"{_WHAT}: {type(exc).__name__}: {_safe_reason(exc)}",
-                method=_WHAT,
-                reached_server=False,
-            ) from exc
-        except aiohttp.ClientError as exc:
-            raise TransportError(
-                f"{_WHAT}: {type(exc).__name__}: {_safe_reason(exc)}", method=_WHAT
-            ) from exc
-        except ValueError as exc:  # a URL or header aiohttp will not send
-            raise AuthError(
-                f"{_WHAT}: cannot send the request to {where}: {type(exc).__name__}"
-            ) from None
-
-
-async def _read_capped(resp: aiohttp.ClientResponse, where: str) -> bytes:
-    """The body, refused as soon as it (or its announced length) passes the cap."""
-    length = resp.content_length
-    if length is not None and length > MAX_DIALOG_PAGE:
-        raise AuthError(
-            f"OAuth dialog: the page at {where} announces {length} bytes; a dialog page "
-            f"may have at most {MAX_DIALOG_PAGE} bytes"
-        )
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := await resp.content.readany():
-        size += len(chunk)
-        if size > MAX_DIALOG_PAGE:
+                max_size=MAX_DIALOG_PAGE,
+                on_cookies=lambda received: _keep_cookies(jar, received),
+            )
+        except ReplyTooLarge:
             raise AuthError(
                 f"OAuth dialog: the page at {where} is larger than {MAX_DIALOG_PAGE} bytes, "
                 "the most a dialog page may have"
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)
+            ) from None
+        except UnsendableRequest:
+            raise AuthError(f"{_WHAT}: cannot send the request to {where}") from None
 
 
 def _keep_cookies(jar: dict[str, tuple[str, bool]], cookies: SimpleCookie) -> None:
