@@ -21,7 +21,7 @@ import statistics
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -39,55 +39,10 @@ def encode_form(data: Mapping[str, str]) -> bytes:
     return "&".join(f"{quote_plus(k)}={quote_plus(v)}" for k, v in data.items()).encode()
 
 
-def _patched_request(*, preencode: bool, lean_reply: bool) -> Callable[..., Any]:
-    """A copy of ``HttpTransport.request`` (success path) with the proposed changes."""
-    from okru_sdk.transport import HttpReply
-
-    async def request(
-        self: Any,
-        http_method: str,
-        url: str,
-        *,
-        what: str,
-        data: Mapping[str, str] | None = None,
-        params: Mapping[str, str] | None = None,
-        cookies: Mapping[str, str] | None = None,
-        timeout: float | None = None,
-    ) -> Any:
-        seconds = self.timeout if timeout is None else timeout
-        body: Any = data
-        headers = None
-        if preencode and data is not None:
-            body, headers = encode_form(data), _FORM_HEADERS
-        async with self._client().request(
-            http_method,
-            url,
-            data=body,
-            headers=headers,
-            params=params,
-            cookies=cookies,
-            allow_redirects=False,
-            timeout=self._client_timeout(seconds),
-        ) as resp:
-            raw = await resp.read()
-            if lean_reply:
-                return HttpReply(resp.status, resp.headers, raw, "", {})
-            return HttpReply(
-                status=resp.status,
-                headers=resp.headers,
-                body=raw,
-                url=str(resp.url),
-                cookies={name: morsel.value for name, morsel in resp.cookies.items()},
-            )
-
-    return request
-
-
 @contextmanager
 def variant(name: str) -> Iterator[None]:
     """Apply one variant (monkeypatches in this process), undo it on exit."""
     import okru_sdk.api
-    import okru_sdk.transport
 
     undo: list[tuple[Any, str, Any]] = []
 
@@ -95,25 +50,7 @@ def variant(name: str) -> Iterator[None]:
         undo.append((obj, attr, getattr(obj, attr)))
         setattr(obj, attr, value)
 
-    if name == "copy of request()":
-        patch(
-            okru_sdk.transport.HttpTransport,
-            "request",
-            _patched_request(preencode=False, lean_reply=False),
-        )
-    elif name == "form pre-encoded":
-        patch(
-            okru_sdk.transport.HttpTransport,
-            "request",
-            _patched_request(preencode=True, lean_reply=False),
-        )
-    elif name == "reply without url/cookies":
-        patch(
-            okru_sdk.transport.HttpTransport,
-            "request",
-            _patched_request(preencode=False, lean_reply=True),
-        )
-    elif name == "no check_params":
+    if name == "no check_params":
         patch(okru_sdk.api, "check_params", lambda *args: None)
     elif name != "as is":
         raise ValueError(name)
@@ -126,9 +63,6 @@ def variant(name: str) -> Iterator[None]:
 
 VARIANTS = (
     "as is",
-    "copy of request()",
-    "form pre-encoded",
-    "reply without url/cookies",
     "no check_params",
 )
 

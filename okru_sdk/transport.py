@@ -83,8 +83,6 @@ class HttpReply:
     headers: CIMultiDictProxy[str]
     body: bytes
     url: str
-    #: cookies set by this reply (name -> value)
-    cookies: dict[str, str]
 
 
 class ReplyTooLarge(TransportError):
@@ -232,11 +230,6 @@ class HttpTransport:
                     headers=resp.headers,
                     body=body,
                     url=str(url) if hide else str(resp.url),
-                    cookies=(
-                        {name: morsel.value for name, morsel in resp.cookies.items()}
-                        if resp.cookies
-                        else {}
-                    ),
                 )
         except asyncio.TimeoutError as exc:
             raise RequestTimeout(

@@ -895,9 +895,7 @@ class Uploads:
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=seconds),
             ) as resp:
                 body = await transport._read(resp, what)
-                return HttpReply(
-                    status=resp.status, headers=resp.headers, body=body, url="", cookies={}
-                )
+                return HttpReply(status=resp.status, headers=resp.headers, body=body, url="")
 
         tracker.last_activity = loop.time()
         task = asyncio.ensure_future(send())

@@ -42,9 +42,7 @@ json_values = st.recursive(
 
 
 def reply(body: bytes, status: int = 200) -> HttpReply:
-    return HttpReply(
-        status=status, headers=CIMultiDictProxy(CIMultiDict()), body=body, url="", cookies={}
-    )
+    return HttpReply(status=status, headers=CIMultiDictProxy(CIMultiDict()), body=body, url="")
 
 
 def decode(spec: MethodSpec[Any], body: bytes, status: int = 200) -> None:

@@ -492,7 +492,7 @@ class TokenSession:
             attempt += 1
             if self._expired() and not renewed:
                 renewed = await self._renew(self._access_token, deadline)
-            wire = dict(encoded)
+            wire = encoded  # _sign replaces sig and access_token, so a retry can reuse it
             self._sign(method, wire, mode, signed)
             remaining = deadline - loop.time()
             if remaining <= 0:
