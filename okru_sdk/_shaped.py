@@ -101,7 +101,7 @@ class ShapedDecoder:
         #: wire name or Python name -> Python field name
         self._by_wire = by_wire
         #: a ``fields=`` value as given -> the field names it asks for
-        self._fields_cache: dict[str | tuple[str, ...], frozenset[str]] = {}
+        self._fields_cache: dict[str, frozenset[str]] = {}
         #: requested names (lower-cased) -> the shape that fitted the replies so far
         self._shapes: dict[frozenset[str], _Shape] = {}
         self._lock = threading.Lock()
@@ -118,10 +118,14 @@ class ShapedDecoder:
 
     def fields_for(self, requested: Iterable[str]) -> frozenset[str]:
         """The Python field names a ``fields=`` value asks for (unknown names ignored)."""
-        key = requested if isinstance(requested, str) else tuple(requested)
+        # a string key: unlike a tuple, it gives the garbage collector nothing to track
+        try:
+            key = requested if isinstance(requested, str) else ",".join(requested)
+        except TypeError:  # an item that is not a string: validate the whole model
+            return frozenset()
         found = self._fields_cache.get(key)
         if found is None:
-            found = self._fields_for(key.split(",") if isinstance(key, str) else key)
+            found = self._fields_for(key.split(","))
             if len(self._fields_cache) < _FIELDS_CACHE_SIZE:
                 self._fields_cache[key] = found
         return found
