@@ -216,11 +216,6 @@ def paged_methods(
         return shown
 
     def need(module: str, name: str) -> None:
-        # a fields alias (``UserField``) is generated into every group that uses it, always
-        # the same Literal (from the same object): import it once, from the first group
-        groups = [names for mod, names in imports.items() if mod.startswith("methods.")]
-        if module.startswith("methods.") and any(name in names for names in groups):
-            return
         imports.setdefault(module, set()).add(name)
 
     for group in catalogue.groups:
@@ -242,7 +237,7 @@ def paged_methods(
                 annotation = item = JSON_ANNOTATION
             for param in method.params:
                 if param.fields_of:
-                    need(f"methods.{group.py_name}", f"{param.fields_of}Field")
+                    need("fields", f"{param.fields_of}Field")
                 if param.shape:
                     need("inputs", param.shape)
             protocol = "_" + class_name(method.name.replace(".", "_")) + "Method"

@@ -368,10 +368,7 @@ def generate(catalogue: Catalogue, package: Path, docs: Path, contract: Path | N
         methods = sorted(group.methods, key=lambda m: m.py_name)
         needed = sorted({o for m in methods for o in m.result_expr.objects})
         imports = [(catalogue.object_module(o), o) for o in needed]
-        field_aliases = {
-            title: _object_fields(catalogue, title)
-            for title in sorted({p.fields_of for m in methods for p in m.params if p.fields_of})
-        }
+        field_aliases = sorted({p.fields_of for m in methods for p in m.params if p.fields_of})
         render(
             "group.py.j2",
             package / "methods" / f"{group.py_name}.py",
@@ -383,6 +380,12 @@ def generate(catalogue: Catalogue, package: Path, docs: Path, contract: Path | N
             pageable=[m for m in methods if m.paging is not None],
             shapes=sorted({p.shape for m in methods for p in m.params if p.shape}),
         )
+    aliases = sorted({p.fields_of for m in catalogue.methods for p in m.params if p.fields_of})
+    render(
+        "fields.py.j2",
+        package / "fields.py",
+        aliases={title: _object_fields(catalogue, title) for title in aliases},
+    )
     render("groups.py.j2", package / "groups.py", groups=catalogue.groups)
     family_class = {f.name: f.class_name for f in catalogue.families}
     all_names = sorted([*family_class.values(), *(e.py_class for e in catalogue.errors)])

@@ -13,9 +13,7 @@ from typing import Any, Literal, Protocol, overload
 
 from okru_sdk.encoding import NotGiven
 
-from .methods.badges import BadgeField
-from .methods.discussions import CommentField, UserField
-from .methods.market import MarketCatalogField, MarketProductField
+from .fields import BadgeField, CommentField, MarketCatalogField, MarketProductField, UserField
 from .models.album import Album
 from .models.app import App
 from .models.apps_page import AppsPage

@@ -15,6 +15,8 @@ from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
+from ..fields import BadgeField
+
 if TYPE_CHECKING:
     from ..models.badges_get_badges_info_result import BadgesGetBadgesInfoResult
     from ..models.badges_get_user_active_badge_result import BadgesGetUserActiveBadgeResult
@@ -24,30 +26,6 @@ if TYPE_CHECKING:
     from ..models.success_result import SuccessResult
 
 __all__ = ["BadgesMethods", "BadgeField"]
-
-#: field names ``Badge`` knows, for ``fields`` parameters (any other string is accepted too)
-BadgeField = Literal[
-    "active_till",
-    "available_till",
-    "background_img_link",
-    "button_action_link",
-    "button_action_title",
-    "category_id",
-    "currency",
-    "description",
-    "id",
-    "img_url",
-    "in_catalog",
-    "is_active",
-    "life_time",
-    "link",
-    "mood_only",
-    "price",
-    "ref",
-    "title",
-    "type",
-    "user_text",
-]
 
 # The models load on the first call of the method, not with the group.
 _SPEC_GET_BADGES_INFO: MethodSpec[BadgesGetBadgesInfoResult] = MethodSpec(

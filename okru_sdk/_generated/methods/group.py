@@ -15,6 +15,8 @@ from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
+from ..fields import GroupField
+
 if TYPE_CHECKING:
     from ..models.group import Group
     from ..models.group_get_stat_topic_result import GroupGetStatTopicResult
@@ -22,37 +24,6 @@ if TYPE_CHECKING:
     from ..models.group_get_user_groups_v2_result import GroupGetUserGroupsV2Result
 
 __all__ = ["GroupMethods", "GroupField"]
-
-#: field names ``Group`` knows, for ``fields`` parameters (any other string is accepted too)
-GroupField = Literal[
-    "abbreviation",
-    "access_type",
-    "address",
-    "admin_id",
-    "attrs",
-    "business",
-    "category",
-    "city",
-    "community",
-    "country",
-    "created_ms",
-    "description",
-    "end_date",
-    "feed_subscription",
-    "homepage_name",
-    "homepage_url",
-    "location_id",
-    "location_latitude",
-    "location_longitude",
-    "location_zoom",
-    "main_photo",
-    "members_count",
-    "name",
-    "pic_avatar",
-    "premium",
-    "shortname",
-    "uid",
-]
 
 _SPEC_GET_COUNTERS = MethodSpec[dict[str, Any]](
     "group.getCounters",

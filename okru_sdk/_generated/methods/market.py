@@ -15,6 +15,8 @@ from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
+from ..fields import MarketCatalogField, MarketProductField
+
 if TYPE_CHECKING:
     from ..inputs import ProductAttachment
     from ..models.market_add_catalog_result import MarketAddCatalogResult
@@ -24,30 +26,6 @@ if TYPE_CHECKING:
     from ..models.success_result import SuccessResult
 
 __all__ = ["MarketMethods", "MarketCatalogField", "MarketProductField"]
-
-#: field names ``MarketCatalog`` knows, for ``fields`` parameters (any other string is accepted too)
-MarketCatalogField = Literal[
-    "capabilities",
-    "group_id",
-    "id",
-    "image_url_base",
-    "name",
-    "ref",
-    "user_id",
-]
-
-#: field names ``MarketProduct`` knows, for ``fields`` parameters (any other string is accepted too)
-MarketProductField = Literal[
-    "author_ref",
-    "id",
-    "image_url_base",
-    "on_moderation",
-    "pinned",
-    "price",
-    "ref",
-    "status",
-    "title",
-]
 
 # The models load on the first call of the method, not with the group.
 _SPEC_ADD: MethodSpec[MarketAddResult] = MethodSpec(

@@ -13,7 +13,7 @@ from typing import Any, Literal, Protocol, overload
 
 from okru_sdk.encoding import NotGiven
 
-from .methods.people import ProfileField
+from .fields import ProfileField
 from .models.profile import Profile
 from .models.profile_page import ProfilePage
 

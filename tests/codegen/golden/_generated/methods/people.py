@@ -15,19 +15,13 @@ from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
+from ..fields import ProfileField
+
 if TYPE_CHECKING:
     from ..models.profile import Profile
     from ..models.profile_page import ProfilePage
 
 __all__ = ["PeopleMethods", "ProfileField"]
-
-#: field names ``Profile`` knows, for ``fields`` parameters (any other string is accepted too)
-ProfileField = Literal[
-    "gender",
-    "home",
-    "totalCount",
-    "uid",
-]
 
 # The models load on the first call of the method, not with the group.
 _SPEC_BROWSE: MethodSpec[ProfilePage] = MethodSpec(
