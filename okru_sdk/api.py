@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -195,28 +195,34 @@ class API(GeneratedGroups, GeneratedPaging):
                 f"{method}: the reply is not JSON", method=method, body=body, cause=exc
             ) from exc
 
-    async def _call(
+    def _call(
         self,
         spec: MethodSpec[T],
         params: Mapping[str, Any],
         *,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
-    ) -> T:
-        """The one call every generated method delegates to."""
+    ) -> Coroutine[Any, Any, T]:
+        """The one call every generated method delegates to (and awaits).
+
+        The parameters are checked now; the request, awaited, is the session's
+        own coroutine, which decodes the reply into the declared type: no
+        coroutine level of its own for every call to pass through.
+        """
         if spec.params:
             check_params(spec.name, spec.params, params)
         if extra_params:
             params = {**params, **extra_params}
-        body = await self.session.request(
+        fields = params.get("fields")
+        return self.session.request(
             spec.name,
             params,
             mode=spec.mode,
             timeout=None if timeout is NOT_GIVEN else timeout,
             retry_safe=spec.retry_safe,
             signed=spec.signed,
+            decode=lambda body: spec.parse(body, fields),
         )
-        return spec.parse(body, params.get("fields"))
 
     def batch(
         self, *, max_calls: int | None = None, timeout: float | NotGiven = NOT_GIVEN

@@ -69,7 +69,7 @@ def sign_params(
     :func:`okru_sdk.encoding.encode_params`), so that what is signed is what
     is sent. ``unsigned`` names the keys left out.
     """
-    payload = "".join(f"{key}={params[key]}" for key in sorted(params) if key not in unsigned)
+    payload = "".join([f"{key}={params[key]}" for key in sorted(params) if key not in unsigned])
     return _md5_hex(payload + secret)
 
 

@@ -11,7 +11,6 @@ import platform
 import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING
 from urllib.parse import quote_plus
@@ -69,6 +68,10 @@ def _quote(text: str) -> str:
 
 def form_text(data: Mapping[str, str]) -> str:
     """``key=value&...`` of ready wire strings, percent-encoded (UTF-8): a query string."""
+    # An API call's keys and values (names, ids, hex signatures, comma-joined
+    # fields) rarely need quoting: one search over all of them, not two per pair.
+    if _NEEDS_QUOTING("".join(data) + "".join(data.values())) is None:
+        return "&".join([f"{k}={v}" for k, v in data.items()])
     return "&".join([f"{_quote(k)}={_quote(v)}" for k, v in data.items()])
 
 
@@ -77,12 +80,19 @@ def encode_form(data: Mapping[str, str]) -> bytes:
     return form_text(data).encode()
 
 
-@dataclass(frozen=True, slots=True)
 class HttpReply:
-    status: int
-    headers: CIMultiDictProxy[str]
-    body: bytes
-    url: str
+    """One reply, read whole. (A plain class: a frozen dataclass costs a call a few µs.)"""
+
+    __slots__ = ("body", "headers", "status", "url")
+
+    def __init__(self, status: int, headers: CIMultiDictProxy[str], body: bytes, url: str) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.url = url
+
+    def __repr__(self) -> str:  # no body: it may quote what was sent
+        return f"HttpReply(status={self.status}, {len(self.body)} bytes)"
 
 
 class ReplyTooLarge(TransportError):
@@ -231,27 +241,60 @@ class HttpTransport:
                     body=body,
                     url=str(url) if hide else str(resp.url),
                 )
-        except asyncio.TimeoutError as exc:
-            raise RequestTimeout(
-                f"{what}: no complete reply within {seconds:g} s", method=what
-            ) from (None if hide else exc)
-        except aiohttp.ClientConnectorError as exc:
-            # The connection was never made, so the request never left.
-            raise TransportError(
-                f"{what}: {type(exc).__name__}: {_safe_reason(exc)}",
-                method=what,
-                reached_server=False,
-            ) from (None if hide else exc)
-        except aiohttp.ClientError as exc:
-            raise TransportError(
-                f"{what}: {type(exc).__name__}: {_safe_reason(exc)}", method=what
-            ) from (None if hide else exc)
-        except ValueError as exc:  # a URL or header aiohttp will not send
-            raise UnsendableRequest(
-                f"{what}: cannot send the request: {type(exc).__name__}",
-                method=what,
-                reached_server=False,
-            ) from None
+        except (asyncio.TimeoutError, aiohttp.ClientError, ValueError) as exc:
+            raise _failure(exc, what, seconds) from _chained(exc, hide)
+
+    async def api_request(
+        self, http_method: str, url: str, text: str, *, what: str, timeout: float | None
+    ) -> HttpReply:
+        """An API call: ``text`` (from :func:`form_text`) as a GET's query or a POST's form.
+
+        What :meth:`request` does for such a call, with nothing the call does not
+        use (every API call goes through here, so every step counts). A GET's
+        URL carries the token and the signature: its errors are raised without
+        the aiohttp exception chained to them.
+        """
+        seconds = self.timeout if timeout is None else timeout
+        client = self._client()
+        if http_method == "GET":
+            target: str | URL = URL(f"{url}?{text}", encoded=True)
+            body: bytes | None = None
+            headers = None if self._own else _HEADERS
+        else:
+            target, body = url, text.encode()
+            headers = _OWN_FORM_HEADERS if self._own else _FORM_HEADERS
+        try:
+            if self._limits is not None:
+                await self.wait_for_budget(what, seconds)
+            # awaited, not entered with ``async with``: its exit is one more coroutine
+            # for every call; the connection goes back to the pool once the body is read
+            resp = await client.request(
+                http_method,
+                target,
+                data=body,
+                headers=headers,
+                allow_redirects=False,
+                timeout=self._client_timeout(seconds),
+            )
+            try:
+                head = resp.headers
+                length = head.get("Content-Length")
+                if (
+                    length is not None
+                    and "Content-Encoding" not in head
+                    and int(length) <= self.max_reply_size
+                ):
+                    data = await resp.read()  # it waits for the request to be written, too
+                    resp.release()
+                else:
+                    data = await self._read(resp, what)
+                    await resp.wait_for_close()  # the request written, then released
+            except BaseException:
+                resp.close()  # a reply not read to its end: the connection is dropped
+                raise
+            return HttpReply(resp.status, head, data, url)
+        except (asyncio.TimeoutError, aiohttp.ClientError, ValueError) as exc:
+            raise _failure(exc, what, seconds) from _chained(exc, body is None)
 
     async def wait_for_budget(self, name: str, seconds: float) -> None:
         """Wait for the rate budgets that apply to ``name``, at most ``seconds``.
@@ -302,6 +345,34 @@ class HttpTransport:
         http = self._http
         if self._own and http is not None and not http.closed:
             await http.close()
+
+
+def _failure(exc: BaseException, what: str, seconds: float) -> OkError:
+    """The SDK error for what aiohttp (or asyncio's timeout) raised while sending ``what``."""
+    if isinstance(exc, asyncio.TimeoutError):
+        return RequestTimeout(f"{what}: no complete reply within {seconds:g} s", method=what)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        # The connection was never made, so the request never left.
+        return TransportError(
+            f"{what}: {type(exc).__name__}: {_safe_reason(exc)}",
+            method=what,
+            reached_server=False,
+        )
+    if isinstance(exc, aiohttp.ClientError):
+        return TransportError(f"{what}: {type(exc).__name__}: {_safe_reason(exc)}", method=what)
+    # a URL or header aiohttp will not send
+    return UnsendableRequest(
+        f"{what}: cannot send the request: {type(exc).__name__}",
+        method=what,
+        reached_server=False,
+    )
+
+
+def _chained(exc: BaseException, hide: bool) -> BaseException | None:
+    """The cause to chain: none where aiohttp's exception may quote a URL with a token."""
+    if hide or (isinstance(exc, ValueError) and not isinstance(exc, aiohttp.ClientError)):
+        return None
+    return exc
 
 
 def _safe_reason(exc: aiohttp.ClientError) -> str:
