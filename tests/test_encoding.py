@@ -84,3 +84,14 @@ def test_form_body_decodes_to_the_same_pairs(data: dict[str, str]) -> None:
     body = encode_form(data)
     assert body == urlencode(data).replace("%2C", ",").encode()
     assert parse_qsl(body.decode(), keep_blank_values=True) == list(data.items())
+
+
+def test_form_text_quotes_only_what_needs_it() -> None:
+    from okru_sdk.transport import form_text
+
+    plain = {"fields": "uid,first_name", "method": "users.getInfo", "sig": "0a1b", "n": "1.5~_-"}
+    assert form_text(plain) == "fields=uid,first_name&method=users.getInfo&sig=0a1b&n=1.5~_-"
+    # one value that needs quoting: every pair still comes out right
+    mixed = {"uids": "1,2", "text": "a b&c=d é", "k y": "v"}
+    assert form_text(mixed) == "uids=1,2&text=a+b%26c%3Dd+%C3%A9&k+y=v"
+    assert parse_qsl(form_text(mixed)) == list(mixed.items())
