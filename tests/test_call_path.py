@@ -62,13 +62,15 @@ def session(url: str, **settings: object) -> ServerSession:
 
 async def test_calls_one_after_another_share_one_connection() -> None:
     peers: list[int] = []
-    async with recording([user_reply(), user_reply(), None, user_reply()], peers) as url:
-        async with session(url) as s:
-            api = API(s)
-            for _ in range(4):  # the third reply is chunked: no Content-Length
-                me = await api.users.get_current_user(fields=["uid", "first_name"])
-                assert me.uid == USER["uid"] and me.first_name == "Ann"
-            assert await api.call("users.getCurrentUser") == USER
+    async with (
+        recording([user_reply(), user_reply(), None, user_reply()], peers) as url,
+        session(url) as s,
+    ):
+        api = API(s)
+        for _ in range(4):  # the third reply is chunked: no Content-Length
+            me = await api.users.get_current_user(fields=["uid", "first_name"])
+            assert me.uid == USER["uid"] and me.first_name == "Ann"
+        assert await api.call("users.getCurrentUser") == USER
     assert len(peers) == 5
     assert len(set(peers)) == 1, f"connections were not reused: {peers}"
 
@@ -77,42 +79,45 @@ async def test_a_reply_refused_half_read_drops_its_connection_only() -> None:
     peers: list[int] = []
     # far more than aiohttp buffers before it waits for a reader: refused unread
     big = web.json_response({"uid": "1", "name": "x" * 8_000_000})
-    async with recording([user_reply(), big, user_reply()], peers) as url:
-        async with session(url, max_reply_size=4_096) as s:
-            api = API(s)
+    async with (
+        recording([user_reply(), big, user_reply()], peers) as url,
+        session(url, max_reply_size=4_096) as s,
+    ):
+        api = API(s)
+        await api.users.get_current_user()
+        with pytest.raises(ReplyTooLarge, match=r"users\.getCurrentUser"):
             await api.users.get_current_user()
-            with pytest.raises(ReplyTooLarge, match="users.getCurrentUser"):
-                await api.users.get_current_user()
-            me = await api.users.get_current_user()  # a fresh connection serves it
-            assert me.name == "Ann Lee"
+        me = await api.users.get_current_user()  # a fresh connection serves it
+        assert me.name == "Ann Lee"
     assert len(peers) == 3
     assert peers[0] == peers[1] != peers[2]
 
 
 async def test_a_chunked_reply_past_the_cap_is_refused() -> None:
     peers: list[int] = []
-    async with recording([], peers) as url:  # every reply chunked, ~70 bytes
-        async with session(url, max_reply_size=32) as s:
-            with pytest.raises(ReplyTooLarge, match="once decoded"):
-                await API(s).users.get_current_user()
+    # every reply chunked, about 70 bytes
+    async with recording([], peers) as url, session(url, max_reply_size=32) as s:
+        with pytest.raises(ReplyTooLarge, match="once decoded"):
+            await API(s).users.get_current_user()
 
 
 async def test_a_reply_that_does_not_decode_is_not_sent_again() -> None:
     peers: list[int] = []
     wrong = web.json_response({"uid": ["not", "a", "string"]})
-    async with recording([wrong, user_reply()], peers) as url:
-        async with session(url) as s:  # the default policy retries reads
-            with pytest.raises(ResponseDecodeError, match="users.getCurrentUser") as info:
-                await API(s).users.get_current_user()
+    async with (
+        recording([wrong, user_reply()], peers) as url,
+        session(url) as s,
+    ):  # the default policy retries reads
+        with pytest.raises(ResponseDecodeError, match=r"users\.getCurrentUser") as info:
+            await API(s).users.get_current_user()
     assert len(peers) == 1
     assert b"not" in info.value.body
 
 
 async def test_request_decodes_with_the_hook_or_returns_bytes() -> None:
     peers: list[int] = []
-    async with recording([user_reply(), user_reply()], peers) as url:
-        async with session(url) as s:
-            raw = await s.request("users.getCurrentUser", {})
-            decoded = await s.request("users.getCurrentUser", {}, decode=json.loads)
+    async with recording([user_reply(), user_reply()], peers) as url, session(url) as s:
+        raw = await s.request("users.getCurrentUser", {})
+        decoded = await s.request("users.getCurrentUser", {}, decode=json.loads)
     assert isinstance(raw, bytes) and json.loads(raw) == USER
     assert decoded == USER
