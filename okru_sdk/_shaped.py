@@ -22,6 +22,7 @@ added to the shape, and the wider shape is remembered for the next call.
 
 from __future__ import annotations
 
+import operator
 import threading
 from collections.abc import Iterable
 from typing import Any, get_args, get_origin
@@ -35,6 +36,9 @@ __all__ = ["ShapedDecoder", "shaped_decoder"]
 
 #: distinct ``fields=`` values remembered per method (a program uses a handful)
 _FIELDS_CACHE_SIZE = 64
+
+#: an item's unknown (or unasked) fields
+_EXTRA = operator.attrgetter("__pydantic_extra__")
 
 #: pydantic's own fallback (private attributes, extras), defined outside type checking
 _BASE_GETATTR: Any = getattr(BaseModel, "__getattr__")  # noqa: B009
@@ -51,9 +55,15 @@ def _rebuild_full(model: type[BaseModel], state: dict[str, Any]) -> BaseModel:
 class _Shape:
     """One model reduced to a set of fields: its validator and instance class."""
 
-    __slots__ = ("cls", "names", "validator")
+    __slots__ = ("cls", "names", "requested", "validator")
 
-    def __init__(self, model: type[OkModel], names: frozenset[str], as_list: bool) -> None:
+    def __init__(
+        self,
+        model: type[OkModel],
+        requested: frozenset[str],
+        names: frozenset[str],
+        as_list: bool,
+    ) -> None:
         full = model.__pydantic_core_schema__
         fields = full["schema"]["fields"]
         defaults = {name: f.get_default() for name, f in model.model_fields.items()}
@@ -83,7 +93,9 @@ class _Shape:
         if as_list:
             schema = {"type": "list", "items_schema": schema}
         self.validator = SchemaValidator(schema, full.get("config"))
+        #: the fields validated; ``requested``: the fields the calls asked for
         self.names = names
+        self.requested = requested
 
 
 class ShapedDecoder:
@@ -106,29 +118,28 @@ class ShapedDecoder:
         self._shapes: dict[frozenset[str], _Shape] = {}
         self._lock = threading.Lock()
 
-    def _shape(self, names: frozenset[str]) -> _Shape:
+    def shape_for(self, requested: Any) -> _Shape | None:
+        """The shape for a call's ``fields=`` value; ``None`` when it names no known field."""
+        # a string key: unlike a tuple, it gives the garbage collector nothing to track
+        try:
+            key = requested if isinstance(requested, str) else ",".join(requested)
+        except TypeError:  # an item that is not a string: validate the whole model
+            return None
+        names = self._fields_cache.get(key)
+        if names is None:
+            names = self._fields_for(key.split(","))
+            if len(self._fields_cache) < _FIELDS_CACHE_SIZE:
+                self._fields_cache[key] = names
+        if not names:
+            return None
         shape = self._shapes.get(names)
         if shape is None:
             with self._lock:
                 shape = self._shapes.get(names)
                 if shape is None:
-                    shape = _Shape(self.model, names, self.as_list)
+                    shape = _Shape(self.model, names, names, self.as_list)
                     self._shapes[names] = shape
         return shape
-
-    def fields_for(self, requested: Iterable[str]) -> frozenset[str]:
-        """The Python field names a ``fields=`` value asks for (unknown names ignored)."""
-        # a string key: unlike a tuple, it gives the garbage collector nothing to track
-        try:
-            key = requested if isinstance(requested, str) else ",".join(requested)
-        except TypeError:  # an item that is not a string: validate the whole model
-            return frozenset()
-        found = self._fields_cache.get(key)
-        if found is None:
-            found = self._fields_for(key.split(","))
-            if len(self._fields_cache) < _FIELDS_CACHE_SIZE:
-                self._fields_cache[key] = found
-        return found
 
     def _fields_for(self, requested: Iterable[str]) -> frozenset[str]:
         by_wire = self._by_wire
@@ -140,17 +151,25 @@ class ShapedDecoder:
                 found.add(name)
         return frozenset(found)
 
-    def decode(self, body: bytes, requested: frozenset[str]) -> Any:
-        """Validate ``body``; ``requested`` is the key :meth:`fields_for` gave."""
-        shape = self._shape(requested)
+    def decode(self, shape: _Shape, body: bytes) -> Any:
+        """Validate ``body`` in the ``shape`` :meth:`shape_for` gave."""
         result = shape.validator.validate_json(body)
-        missed = self._missed(result if self.as_list else (result,), shape.names)
+        # Items without extras (the common case) are checked at C speed.
+        if self.as_list:
+            if not any(map(_EXTRA, result)):
+                return result
+            items = result
+        else:
+            if not result.__pydantic_extra__:
+                return result
+            items = (result,)
+        missed = self._missed(items, shape.names)
         if not missed:
             return result
         # A declared field arrived unasked: widen the shape and remember it.
-        wider = _Shape(self.model, shape.names | missed, self.as_list)
+        wider = _Shape(self.model, shape.requested, shape.names | missed, self.as_list)
         with self._lock:
-            self._shapes[requested] = wider
+            self._shapes[shape.requested] = wider
         return wider.validator.validate_json(body)
 
     def _missed(self, items: Iterable[Any], names: frozenset[str]) -> frozenset[str]:

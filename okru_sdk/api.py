@@ -98,20 +98,18 @@ class MethodSpec(Generic[T]):
             return None  # type: ignore[return-value]  # T is None here
         try:
             shaped = self._shaped
-            names = None
-            if shaped is not None and fields:
-                names = shaped.fields_for(fields)
+            shape = shaped.shape_for(fields) if shaped is not None and fields else None
             if len(body) < _GC_PAUSE_BYTES or not gc.isenabled():
-                if names:
-                    return shaped.decode(body, names)  # type: ignore[union-attr,no-any-return]
+                if shape is not None:
+                    return shaped.decode(shape, body)  # type: ignore[union-attr,no-any-return]
                 return adapter.validate_json(body)
             # A large reply makes thousands of objects, none of them garbage: the
             # collector's passes in between would find nothing (measured: a third
             # of the decode of 1,000 users), so it waits until the decode is done.
             gc.disable()
             try:
-                if names:
-                    return shaped.decode(body, names)  # type: ignore[union-attr,no-any-return]
+                if shape is not None:
+                    return shaped.decode(shape, body)  # type: ignore[union-attr,no-any-return]
                 return adapter.validate_json(body)
             finally:
                 gc.enable()

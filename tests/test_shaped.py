@@ -60,6 +60,25 @@ def test_an_unasked_declared_field_is_validated_not_left_among_extras() -> None:
     assert again[1].location is not None and again[1].location.city == "Kazan"
 
 
+def test_an_unasked_field_on_a_later_item_alone_is_found() -> None:
+    # no item carries unknown fields, and only the last one a declared field not asked for
+    items = [{"uid": "1", "first_name": "Alice"}, {"uid": "2", "first_name": "Bob", "age": 41}]
+    got = users_spec().parse(json.dumps(items).encode(), "uid,first_name")
+    assert got[1].age == 41 and not got[1].model_extra
+    assert got[0].age is None
+
+
+def test_a_single_object_result_is_shaped_too() -> None:
+    spec: MethodSpec[User] = MethodSpec(
+        "users.getCurrentUser", result_factory=lambda: load_model("user", "User")
+    )
+    body = json.dumps({"uid": 7, "first_name": "Alice", "gender": "female"}).encode()
+    user = spec.parse(body, ["uid", "first_name"])
+    assert isinstance(user, User) and type(user) is not User  # a shaped instance
+    assert user.uid == "7" and user.gender == "female" and not user.model_extra
+    assert user.email is None
+
+
 def test_unknown_attributes_still_raise() -> None:
     item = users_spec().parse(reply(), ["first_name"])[0]
     try:
