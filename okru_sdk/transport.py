@@ -66,11 +66,18 @@ def _quote(text: str) -> str:
     return quote_plus(text, safe=",") if _NEEDS_QUOTING(text) else text
 
 
-def form_text(data: Mapping[str, str]) -> str:
-    """``key=value&...`` of ready wire strings, percent-encoded (UTF-8): a query string."""
+def form_text(data: Mapping[str, str], pairs: list[str] | None = None) -> str:
+    """``key=value&...`` of ready wire strings, percent-encoded (UTF-8): a query string.
+
+    ``pairs``, when given, are all of ``data``'s items as ``key=value``
+    strings (in any order), made already (for the signature): a form with
+    nothing to quote is joined from them.
+    """
     # An API call's keys and values (names, ids, hex signatures, comma-joined
     # fields) rarely need quoting: one search over all of them, not two per pair.
     if _NEEDS_QUOTING("".join(data) + "".join(data.values())) is None:
+        if pairs is not None:
+            return "&".join(pairs)
         return "&".join([f"{k}={v}" for k, v in data.items()])
     return "&".join([f"{_quote(k)}={_quote(v)}" for k, v in data.items()])
 

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import parse_qsl
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
+from okru_sdk import ServerSession
 from okru_sdk.encoding import encode_params
+from okru_sdk.sessions.base import SessionMode
 from okru_sdk.signing import (
     UNSIGNED_KEYS,
     application_secret,
@@ -15,6 +20,7 @@ from okru_sdk.signing import (
     sign_params,
     sign_params_with_session_key,
 )
+from okru_sdk.transport import form_text
 
 # From okru-protocol.md §2 (recomputed there with hashlib).
 VECTOR_PARAMS = {"application_key": "ABCDEFGHIGKLMNOPK", "format": "json", "method": "events.get"}
@@ -81,3 +87,38 @@ def test_signature_covers_the_encoded_value_utf8(value: object, wire: str) -> No
     assert encoded == {"x": wire}
     expected = hashlib.md5(f"x={wire}secret".encode()).hexdigest()
     assert sign_params(encoded, "secret") == expected
+
+
+@given(
+    st.dictionaries(st.text(min_size=1, max_size=6), st.text(max_size=6), max_size=6),
+    st.booleans(),
+)
+@example({"session_key": "k", "a": "1"}, False)
+@example({"session_key": "k", "a": "1"}, True)
+@example({"fields": "uid,name", "text": "a b&c"}, False)
+def test_the_form_joined_from_the_signed_pairs_is_the_whole_form(
+    params: dict[str, str], sign_session_key: bool
+) -> None:
+    # A session signs, then joins the form from the signature's own key=value strings
+    # when nothing needs quoting: the form must hold exactly the signed parameters.
+    session = ServerSession(
+        "1", "KEY", VECTOR_APP_SECRET, VECTOR_TOKEN, sign_session_key=sign_session_key
+    )
+    wire = dict(params)
+    pairs = session._sign("users.getInfo", wire, SessionMode.REQUIRED, True)
+    assert wire["access_token"] == VECTOR_TOKEN
+    sign = sign_params_with_session_key if sign_session_key else sign_params
+    assert wire["sig"] == sign(wire, server_secret(VECTOR_TOKEN, VECTOR_APP_SECRET))
+    text = form_text(wire, pairs)
+    assert sorted(parse_qsl(text, keep_blank_values=True)) == sorted(wire.items())
+
+
+def test_the_signed_pairs_make_the_form_only_when_they_cover_it() -> None:
+    session = ServerSession("1", "KEY", VECTOR_APP_SECRET, VECTOR_TOKEN)
+    wire = {"method": "users.getInfo", "fields": "uid,name"}
+    pairs = session._sign("users.getInfo", wire, SessionMode.REQUIRED, True)
+    assert pairs is not None and form_text(wire, pairs) == "&".join(pairs)
+    assert pairs[-2:] == [f"sig={wire['sig']}", f"access_token={VECTOR_TOKEN}"]
+    # an unsigned parameter is not among the signature's strings: no pairs
+    wire = {"method": "users.getInfo", "session_key": "k"}
+    assert session._sign("users.getInfo", wire, SessionMode.REQUIRED, True) is None

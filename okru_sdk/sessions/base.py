@@ -31,12 +31,14 @@ from ..ratelimit import RateLimitSetting
 from ..redact import redact_body, redact_params, scrub, secret_values
 from ..retry import DEFAULT_RETRY, RetryPolicy
 from ..signing import (
+    JS_SDK_UNSIGNED_KEYS,
+    UNSIGNED_KEYS,
     Circuit,
     application_secret,
     client_secret,
     server_secret,
-    sign_params,
-    sign_params_with_session_key,
+    signature_of,
+    signed_pairs,
 )
 from ..tokens import DEFAULT_TOKEN_STORE, Tokens, TokensCallback, TokenStore, check_expires_at
 from ..transport import DEFAULT_MAX_REPLY_SIZE, HttpReply, HttpTransport, form_text
@@ -527,7 +529,7 @@ class TokenSession:
             if self._expired() and not renewed:
                 renewed = await self._renew(self._access_token, deadline)
             wire = encoded  # _sign replaces sig and access_token, so a retry can reuse it
-            self._sign(method, wire, mode, signed)
+            pairs = self._sign(method, wire, mode, signed)
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise RequestTimeout(
@@ -537,7 +539,7 @@ class TokenSession:
             error: OkError
             try:
                 # what _send does, inline: one coroutine level less on every call
-                verb, text = self._outgoing(method, wire, retry_safe)
+                verb, text = self._outgoing(method, wire, retry_safe, pairs)
                 reply = await self._transport.api_request(
                     verb, self._fb_do, text, what=method, timeout=min(per_attempt, remaining)
                 )
@@ -579,17 +581,20 @@ class TokenSession:
         )
         return self._body_of(method, wire, reply)
 
-    def _outgoing(self, method: str, wire: dict[str, str], read: bool) -> tuple[str, str]:
+    def _outgoing(
+        self, method: str, wire: dict[str, str], read: bool, pairs: list[str] | None = None
+    ) -> tuple[str, str]:
         """The HTTP method and the query or form text of a call about to go out.
 
         A retry-safe call (``read``) goes as a GET with its parameters in the
         query, as OK.ru's own JS and iOS SDKs send calls: aiohttp's POST costs
         about a third more client CPU per call. Writes, long queries and
-        sessions made with ``get_reads=False`` POST a form body.
+        sessions made with ``get_reads=False`` POST a form body. ``pairs``: what
+        :meth:`_sign` returned.
         """
         if log.isEnabledFor(logging.DEBUG):
             log.debug("-> %s %s", method, redact_params(wire))
-        text = form_text(wire)  # the query or the body, built once
+        text = form_text(wire, pairs)  # the query or the body, built once
         if read and self.get_reads and len(text) <= MAX_GET_QUERY:
             return "GET", text
         return "POST", text
@@ -703,7 +708,15 @@ class TokenSession:
                 text.rstrip(),
             )
 
-    def _sign(self, method: str, wire: dict[str, str], mode: SessionMode, signed: bool) -> None:
+    def _sign(
+        self, method: str, wire: dict[str, str], mode: SessionMode, signed: bool
+    ) -> list[str] | None:
+        """Put ``sig`` (and ``access_token``) into ``wire``.
+
+        Returns every parameter of ``wire`` as ``key=value`` when the signature's
+        own strings cover them all (the form is then joined from them, see
+        :func:`~okru_sdk.transport.form_text`); ``None`` otherwise.
+        """
         wire.pop("sig", None)
         wire.pop("access_token", None)
         if not signed:
@@ -711,7 +724,7 @@ class TokenSession:
             # where a user session is allowed.
             if mode is not SessionMode.PROHIBITED and self._access_token:
                 wire["access_token"] = self._access_token
-            return
+            return None
         if mode is SessionMode.PROHIBITED or (
             mode is SessionMode.OPTIONAL and not self._access_token and not self._session_secret_key
         ):
@@ -720,8 +733,7 @@ class TokenSession:
                     f"{method} is called without a user session and must be signed with the "
                     f"application secret key, which this {type(self).__name__} does not have"
                 )
-            wire["sig"] = self._signature(wire, application_secret(self._app_secret_key))
-            return
+            return self._add_signature(wire, application_secret(self._app_secret_key), None)
         if mode is SessionMode.REQUIRED and not self._access_token:
             raise AuthError(
                 f"{method} needs a user session, and this {type(self).__name__} has no access token"
@@ -729,14 +741,20 @@ class TokenSession:
         secret = self._signing_secret
         if secret is None:
             secret = self._signing_secret = self._secret_for(self.circuit)
-        wire["sig"] = self._signature(wire, secret)
-        if self._access_token:
-            wire["access_token"] = self._access_token
+        return self._add_signature(wire, secret, self._access_token or None)
 
-    def _signature(self, wire: Mapping[str, str], secret: str) -> str:
-        if self.sign_session_key:
-            return sign_params_with_session_key(wire, secret)
-        return sign_params(wire, secret)
+    def _add_signature(
+        self, wire: dict[str, str], secret: str, access_token: str | None
+    ) -> list[str] | None:
+        unsigned = JS_SDK_UNSIGNED_KEYS if self.sign_session_key else UNSIGNED_KEYS
+        pairs = signed_pairs(wire, unsigned)
+        sig = wire["sig"] = signature_of(pairs, secret)
+        covered = len(pairs) == len(wire) - 1  # nothing unsigned (session_key) in wire
+        pairs.append(f"sig={sig}")
+        if access_token is not None:
+            wire["access_token"] = access_token
+            pairs.append(f"access_token={access_token}")
+        return pairs if covered else None
 
 
 def check_api_reply(
