@@ -663,7 +663,8 @@ def render(
     )
     add(
         f"- calls: {passes} paired passes per group (every case once per pass, order "
-        f"rotating); other parts: {rounds} rounds; whole run {elapsed:.0f} s"
+        f"rotating; the groups take their passes in turn); other parts: {rounds} rounds; "
+        f"whole run {elapsed:.0f} s"
     )
     add("")
     add("## Calls")
