@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import importlib
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -46,13 +47,16 @@ class Circuit(enum.Enum):
 
 
 def _pick_md5() -> Callable[..., Any]:
-    # CPython's own MD5: a signature is a few hundred bytes, where OpenSSL's
-    # per-digest set-up (hashlib's default) costs more than the hashing itself
-    try:
-        md5: Callable[..., Any] = importlib.import_module("_md5").md5
-    except ImportError:  # pragma: no cover - an interpreter without it
-        md5 = hashlib.md5
-    return md5
+    # CPython's own MD5 (in C): a signature is a few hundred bytes, where OpenSSL's
+    # per-digest set-up (hashlib's default) costs more than the hashing itself.
+    # Other interpreters' `_md5` may be written in Python: they keep hashlib's.
+    if sys.implementation.name == "cpython":
+        try:
+            md5: Callable[..., Any] = importlib.import_module("_md5").md5
+        except ImportError:  # pragma: no cover - a CPython built without it
+            return hashlib.md5
+        return md5
+    return hashlib.md5  # pragma: no cover - not CPython
 
 
 _MD5 = _pick_md5()
