@@ -162,10 +162,21 @@ class Param(_Strict):
             return f"Sequence[{self.fields_of}Field | str]"
         literal = None
         if self.closed_enum:
-            literal = "Literal[" + ", ".join(_py_str(v) for v in self.closed_enum) + "]"
+            # a shared enum is one alias in ``_generated/enums.py``, not a copy per use
+            literal = self.enum_type or (
+                "Literal[" + ", ".join(_py_str(v) for v in self.closed_enum) + "]"
+            )
         elif self.enum_open and self.known_values:
-            literal = "Literal[" + ", ".join(_py_str(v) for v in self.known_values) + "] | str"
+            assert self.enum_type is not None  # only a shared enum is open
+            literal = f"{self.enum_type} | str"
         return self.type_expr.param_annotation(literal)
+
+    @property
+    def enum_alias(self) -> str | None:
+        """The shared enum alias the annotation names (imported from ``_generated/enums``)."""
+        if self.enum_type and (self.closed_enum or (self.enum_open and self.known_values)):
+            return self.enum_type
+        return None
 
     @property
     def runtime_kind(self) -> str:

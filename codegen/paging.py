@@ -238,6 +238,8 @@ def paged_methods(
             for param in method.params:
                 if param.fields_of:
                     need("fields", f"{param.fields_of}Field")
+                if param.enum_alias:
+                    need("enums", param.enum_alias)
                 if param.shape:
                     need("inputs", param.shape)
             protocol = "_" + class_name(method.name.replace(".", "_")) + "Method"

@@ -369,6 +369,7 @@ def generate(catalogue: Catalogue, package: Path, docs: Path, contract: Path | N
         needed = sorted({o for m in methods for o in m.result_expr.objects})
         imports = [(catalogue.object_module(o), o) for o in needed]
         field_aliases = sorted({p.fields_of for m in methods for p in m.params if p.fields_of})
+        enum_aliases = sorted({p.enum_alias for m in methods for p in m.params if p.enum_alias})
         render(
             "group.py.j2",
             package / "methods" / f"{group.py_name}.py",
@@ -377,6 +378,7 @@ def generate(catalogue: Catalogue, package: Path, docs: Path, contract: Path | N
             model_imports=imports,
             object_module=catalogue.object_module,
             field_aliases=field_aliases,
+            enum_aliases=enum_aliases,
             pageable=[m for m in methods if m.paging is not None],
             shapes=sorted({p.shape for m in methods for p in m.params if p.shape}),
         )
@@ -385,6 +387,12 @@ def generate(catalogue: Catalogue, package: Path, docs: Path, contract: Path | N
         "fields.py.j2",
         package / "fields.py",
         aliases={title: _object_fields(catalogue, title) for title in aliases},
+    )
+    used_enums = {p.enum_alias for m in catalogue.methods for p in m.params if p.enum_alias}
+    render(
+        "enums.py.j2",
+        package / "enums.py",
+        enums=sorted((e for e in catalogue.enums if e.name in used_enums), key=lambda e: e.name),
     )
     render("groups.py.j2", package / "groups.py", groups=catalogue.groups)
     family_class = {f.name: f.class_name for f in catalogue.families}

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.batch import CallerT, MethodGroup, batchable
@@ -15,6 +15,7 @@ from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
+from ..enums import PagingDirection
 from ..fields import BadgeField
 
 if TYPE_CHECKING:
@@ -203,7 +204,7 @@ class BadgesMethods(MethodGroup[CallerT]):
         category: int,
         fields: Sequence[BadgeField | str],
         anchor: str | NotGiven = NOT_GIVEN,
-        direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
+        direction: PagingDirection | str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from okru_sdk.api import MethodSpec
 from okru_sdk.batch import CallerT, MethodGroup, batchable
@@ -14,6 +14,8 @@ from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
+
+from ..enums import PagingDirection
 
 __all__ = ["CommunitiesMethods"]
 
@@ -65,7 +67,7 @@ class CommunitiesMethods(MethodGroup[CallerT]):
         start_year: int | NotGiven = NOT_GIVEN,
         end_year: int | NotGiven = NOT_GIVEN,
         anchor: str | NotGiven = NOT_GIVEN,
-        direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
+        direction: PagingDirection | str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         fields: Sequence[str] | NotGiven = NOT_GIVEN,
         filter: str | NotGiven = NOT_GIVEN,

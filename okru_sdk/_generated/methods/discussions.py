@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.batch import CallerT, MethodGroup, batchable
@@ -15,6 +15,7 @@ from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
+from ..enums import ApiDiscussionType, PagingDirection
 from ..fields import CommentField, UserField
 
 if TYPE_CHECKING:
@@ -346,16 +347,7 @@ class DiscussionsMethods(MethodGroup[CallerT]):
         self,
         *,
         discussion_id: str,
-        discussion_type: Literal[
-            "GROUP_TOPIC",
-            "GROUP_PHOTO",
-            "USER_STATUS",
-            "USER_PHOTO",
-            "USER_FORUM",
-            "USER_ALBUM",
-            "SHARE",
-        ]
-        | str,
+        discussion_type: ApiDiscussionType | str,
         comment_id: str,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
@@ -396,16 +388,7 @@ class DiscussionsMethods(MethodGroup[CallerT]):
         self,
         *,
         entity_id: str,
-        entity_type: Literal[
-            "GROUP_TOPIC",
-            "GROUP_PHOTO",
-            "USER_STATUS",
-            "USER_PHOTO",
-            "USER_FORUM",
-            "USER_ALBUM",
-            "SHARE",
-        ]
-        | str,
+        entity_type: ApiDiscussionType | str,
         comment: str,
         reply_to_comment_id: str | NotGiven = NOT_GIVEN,
         as_admin: bool | NotGiven = NOT_GIVEN,
@@ -467,16 +450,7 @@ class DiscussionsMethods(MethodGroup[CallerT]):
         self,
         *,
         discussion_id: str,
-        discussion_type: Literal[
-            "GROUP_TOPIC",
-            "GROUP_PHOTO",
-            "USER_STATUS",
-            "USER_PHOTO",
-            "USER_FORUM",
-            "USER_ALBUM",
-            "SHARE",
-        ]
-        | str,
+        discussion_type: ApiDiscussionType | str,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
@@ -514,16 +488,7 @@ class DiscussionsMethods(MethodGroup[CallerT]):
         self,
         *,
         discussion_id: str,
-        discussion_type: Literal[
-            "GROUP_TOPIC",
-            "GROUP_PHOTO",
-            "USER_STATUS",
-            "USER_PHOTO",
-            "USER_FORUM",
-            "USER_ALBUM",
-            "SHARE",
-        ]
-        | str,
+        discussion_type: ApiDiscussionType | str,
         comment_id: str,
         mark_as_spam: bool | NotGiven = NOT_GIVEN,
         block_author: bool | NotGiven = NOT_GIVEN,
@@ -572,16 +537,7 @@ class DiscussionsMethods(MethodGroup[CallerT]):
         self,
         *,
         discussion_id: str,
-        discussion_type: Literal[
-            "GROUP_TOPIC",
-            "GROUP_PHOTO",
-            "USER_STATUS",
-            "USER_PHOTO",
-            "USER_FORUM",
-            "USER_ALBUM",
-            "SHARE",
-        ]
-        | str,
+        discussion_type: ApiDiscussionType | str,
         comment_ids: Sequence[str],
         mark_as_spam: bool | NotGiven = NOT_GIVEN,
         block_author: bool | NotGiven = NOT_GIVEN,
@@ -630,16 +586,7 @@ class DiscussionsMethods(MethodGroup[CallerT]):
         self,
         *,
         discussion_id: str,
-        discussion_type: Literal[
-            "GROUP_TOPIC",
-            "GROUP_PHOTO",
-            "USER_STATUS",
-            "USER_PHOTO",
-            "USER_FORUM",
-            "USER_ALBUM",
-            "SHARE",
-        ]
-        | str,
+        discussion_type: ApiDiscussionType | str,
         comment_id: str,
         comment: str,
         timeout: float | NotGiven = NOT_GIVEN,
@@ -683,16 +630,7 @@ class DiscussionsMethods(MethodGroup[CallerT]):
         self,
         *,
         discussion_id: str,
-        discussion_type: Literal[
-            "GROUP_TOPIC",
-            "GROUP_PHOTO",
-            "USER_STATUS",
-            "USER_PHOTO",
-            "USER_FORUM",
-            "USER_ALBUM",
-            "SHARE",
-        ]
-        | str,
+        discussion_type: ApiDiscussionType | str,
         fields: Sequence[str] | NotGiven = NOT_GIVEN,
         fieldset: str | NotGiven = NOT_GIVEN,
         locale: str | NotGiven = NOT_GIVEN,
@@ -776,16 +714,7 @@ class DiscussionsMethods(MethodGroup[CallerT]):
         self,
         *,
         discussion_id: str,
-        discussion_type: Literal[
-            "GROUP_TOPIC",
-            "GROUP_PHOTO",
-            "USER_STATUS",
-            "USER_PHOTO",
-            "USER_FORUM",
-            "USER_ALBUM",
-            "SHARE",
-        ]
-        | str,
+        discussion_type: ApiDiscussionType | str,
         comment_id: str,
         frmt: str | NotGiven = NOT_GIVEN,
         fields: Sequence[CommentField | str] | NotGiven = NOT_GIVEN,
@@ -837,19 +766,10 @@ class DiscussionsMethods(MethodGroup[CallerT]):
         self,
         *,
         discussion_id: str,
-        discussion_type: Literal[
-            "GROUP_TOPIC",
-            "GROUP_PHOTO",
-            "USER_STATUS",
-            "USER_PHOTO",
-            "USER_FORUM",
-            "USER_ALBUM",
-            "SHARE",
-        ]
-        | str,
+        discussion_type: ApiDiscussionType | str,
         comment_id: str,
         anchor: str | NotGiven = NOT_GIVEN,
-        direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
+        direction: PagingDirection | str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         fields: Sequence[str] | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
@@ -902,18 +822,9 @@ class DiscussionsMethods(MethodGroup[CallerT]):
         self,
         *,
         discussion_id: str,
-        discussion_type: Literal[
-            "GROUP_TOPIC",
-            "GROUP_PHOTO",
-            "USER_STATUS",
-            "USER_PHOTO",
-            "USER_FORUM",
-            "USER_ALBUM",
-            "SHARE",
-        ]
-        | str,
+        discussion_type: ApiDiscussionType | str,
         anchor: str | NotGiven = NOT_GIVEN,
-        direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
+        direction: PagingDirection | str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         frmt: str | NotGiven = NOT_GIVEN,
         fields: Sequence[CommentField | str] | NotGiven = NOT_GIVEN,
@@ -980,16 +891,7 @@ class DiscussionsMethods(MethodGroup[CallerT]):
         self,
         *,
         entity_id: str,
-        entity_type: Literal[
-            "GROUP_TOPIC",
-            "GROUP_PHOTO",
-            "USER_STATUS",
-            "USER_PHOTO",
-            "USER_FORUM",
-            "USER_ALBUM",
-            "SHARE",
-        ]
-        | str,
+        entity_type: ApiDiscussionType | str,
         offset: int | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
@@ -1036,16 +938,7 @@ class DiscussionsMethods(MethodGroup[CallerT]):
         self,
         *,
         entity_id: str,
-        entity_type: Literal[
-            "GROUP_TOPIC",
-            "GROUP_PHOTO",
-            "USER_STATUS",
-            "USER_PHOTO",
-            "USER_FORUM",
-            "USER_ALBUM",
-            "SHARE",
-        ]
-        | str,
+        entity_type: ApiDiscussionType | str,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
@@ -1083,18 +976,9 @@ class DiscussionsMethods(MethodGroup[CallerT]):
         self,
         *,
         discussion_id: str,
-        discussion_type: Literal[
-            "GROUP_TOPIC",
-            "GROUP_PHOTO",
-            "USER_STATUS",
-            "USER_PHOTO",
-            "USER_FORUM",
-            "USER_ALBUM",
-            "SHARE",
-        ]
-        | str,
+        discussion_type: ApiDiscussionType | str,
         anchor: str | NotGiven = NOT_GIVEN,
-        direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
+        direction: PagingDirection | str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         fields: Sequence[UserField | str] | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
@@ -1141,19 +1025,7 @@ class DiscussionsMethods(MethodGroup[CallerT]):
     async def get_discussions(
         self,
         *,
-        entity_types: Sequence[
-            Literal[
-                "GROUP_TOPIC",
-                "GROUP_PHOTO",
-                "USER_STATUS",
-                "USER_PHOTO",
-                "USER_FORUM",
-                "USER_ALBUM",
-                "SHARE",
-            ]
-            | str
-        ]
-        | NotGiven = NOT_GIVEN,
+        entity_types: Sequence[ApiDiscussionType | str] | NotGiven = NOT_GIVEN,
         category: str | NotGiven = NOT_GIVEN,
         offset: int | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
@@ -1236,23 +1108,11 @@ class DiscussionsMethods(MethodGroup[CallerT]):
     async def get_list(
         self,
         *,
-        types: Sequence[
-            Literal[
-                "GROUP_TOPIC",
-                "GROUP_PHOTO",
-                "USER_STATUS",
-                "USER_PHOTO",
-                "USER_FORUM",
-                "USER_ALBUM",
-                "SHARE",
-            ]
-            | str
-        ]
-        | NotGiven = NOT_GIVEN,
+        types: Sequence[ApiDiscussionType | str] | NotGiven = NOT_GIVEN,
         version: str | NotGiven = NOT_GIVEN,
         category: str | NotGiven = NOT_GIVEN,
         anchor: str | NotGiven = NOT_GIVEN,
-        direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
+        direction: PagingDirection | str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         fields: Sequence[str] | NotGiven = NOT_GIVEN,
         fieldset: str | NotGiven = NOT_GIVEN,
@@ -1351,16 +1211,7 @@ class DiscussionsMethods(MethodGroup[CallerT]):
         self,
         *,
         discussion_id: str,
-        discussion_type: Literal[
-            "GROUP_TOPIC",
-            "GROUP_PHOTO",
-            "USER_STATUS",
-            "USER_PHOTO",
-            "USER_FORUM",
-            "USER_ALBUM",
-            "SHARE",
-        ]
-        | str,
+        discussion_type: ApiDiscussionType | str,
         comment_id: str,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
@@ -1401,16 +1252,7 @@ class DiscussionsMethods(MethodGroup[CallerT]):
         self,
         *,
         discussion_id: str,
-        discussion_type: Literal[
-            "GROUP_TOPIC",
-            "GROUP_PHOTO",
-            "USER_STATUS",
-            "USER_PHOTO",
-            "USER_FORUM",
-            "USER_ALBUM",
-            "SHARE",
-        ]
-        | str,
+        discussion_type: ApiDiscussionType | str,
         comment_ids: Sequence[str],
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
@@ -1450,16 +1292,7 @@ class DiscussionsMethods(MethodGroup[CallerT]):
     async def mark_discussion_as_read(
         self,
         *,
-        entity_type: Literal[
-            "GROUP_TOPIC",
-            "GROUP_PHOTO",
-            "USER_STATUS",
-            "USER_PHOTO",
-            "USER_FORUM",
-            "USER_ALBUM",
-            "SHARE",
-        ]
-        | str,
+        entity_type: ApiDiscussionType | str,
         entity_id: str,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
@@ -1500,16 +1333,7 @@ class DiscussionsMethods(MethodGroup[CallerT]):
         self,
         *,
         discussion_id: str,
-        discussion_type: Literal[
-            "GROUP_TOPIC",
-            "GROUP_PHOTO",
-            "USER_STATUS",
-            "USER_PHOTO",
-            "USER_FORUM",
-            "USER_ALBUM",
-            "SHARE",
-        ]
-        | str,
+        discussion_type: ApiDiscussionType | str,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:

@@ -15,6 +15,8 @@ from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
+from ..enums import ApiRelationType, ApplicationPlatform, PagingDirection
+
 if TYPE_CHECKING:
     from ..models.friends_get_relatives_v2_result import FriendsGetRelativesV2Result
     from ..models.uid_list_result import UidListResult
@@ -348,7 +350,7 @@ class FriendsMethods(MethodGroup[CallerT]):
     async def get_app_users_online(
         self,
         *,
-        platforms: Literal["CHAT"] | str | NotGiven = NOT_GIVEN,
+        platforms: ApplicationPlatform | str | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> UidListResult:
@@ -560,34 +562,9 @@ class FriendsMethods(MethodGroup[CallerT]):
         *,
         uid: str,
         friend_ids: Sequence[str] | NotGiven = NOT_GIVEN,
-        reltypes: Sequence[
-            Literal[
-                "ALL",
-                "BROTHERSISTER",
-                "CHILD",
-                "CHILDINLAW",
-                "CLASSMATE",
-                "CLOSEFRIEND",
-                "COLLEGUE",
-                "COMPANIONINARMS",
-                "CURSEMATE",
-                "GODCHILD",
-                "GODPARENT",
-                "GRANDCHILD",
-                "GRANDPARENT",
-                "LOVE",
-                "NEPHEW",
-                "PARENT",
-                "PARENTINLAW",
-                "PLAYINGTOGETHER",
-                "RELATIVE",
-                "SPOUSE",
-                "UNCLEAUNT",
-            ]
-        ]
-        | NotGiven = NOT_GIVEN,
+        reltypes: Sequence[ApiRelationType] | NotGiven = NOT_GIVEN,
         anchor: str | NotGiven = NOT_GIVEN,
-        direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
+        direction: PagingDirection | str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
@@ -633,7 +610,7 @@ class FriendsMethods(MethodGroup[CallerT]):
         *,
         uid: str | NotGiven = NOT_GIVEN,
         anchor: str | NotGiven = NOT_GIVEN,
-        direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
+        direction: PagingDirection | str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,

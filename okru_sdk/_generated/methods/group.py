@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from okru_sdk.api import MethodSpec, list_of, load_model
 from okru_sdk.batch import CallerT, MethodGroup, batchable
@@ -15,6 +15,7 @@ from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
+from ..enums import ApiGroupCounterType, PagingDirection
 from ..fields import GroupField
 
 if TYPE_CHECKING:
@@ -220,22 +221,7 @@ class GroupMethods(MethodGroup[CallerT]):
         self,
         *,
         group_id: str,
-        counter_types: Sequence[
-            Literal[
-                "themes",
-                "photo_albums",
-                "members",
-                "videos",
-                "links",
-                "presents",
-                "moderators",
-                "join_requests",
-                "black_list",
-                "maybe",
-                "photos",
-            ]
-            | str
-        ],
+        counter_types: Sequence[ApiGroupCounterType | str],
         uid: str | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
@@ -278,7 +264,7 @@ class GroupMethods(MethodGroup[CallerT]):
         *,
         gid: str,
         anchor: str | NotGiven = NOT_GIVEN,
-        direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
+        direction: PagingDirection | str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         fields: Sequence[str] | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
@@ -368,7 +354,7 @@ class GroupMethods(MethodGroup[CallerT]):
         *,
         uid: str,
         anchor: str | NotGiven = NOT_GIVEN,
-        direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
+        direction: PagingDirection | str | NotGiven = NOT_GIVEN,
         statuses: Sequence[str] | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
@@ -672,7 +658,7 @@ class GroupMethods(MethodGroup[CallerT]):
         *,
         uid: str | NotGiven = NOT_GIVEN,
         anchor: str | NotGiven = NOT_GIVEN,
-        direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
+        direction: PagingDirection | str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.batch import CallerT, MethodGroup, batchable
@@ -15,6 +15,7 @@ from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
+from ..enums import ApiProductOwnerType, ApiProductStatus, ApiProductTab, PagingDirection
 from ..fields import MarketCatalogField, MarketProductField
 
 if TYPE_CHECKING:
@@ -274,7 +275,7 @@ class MarketMethods(MethodGroup[CallerT]):
     async def add(
         self,
         *,
-        type: Literal["GROUP_PRODUCT", "GROUP_SUGGESTED"] | str,
+        type: ApiProductOwnerType | str,
         attachment: ProductAttachment,
         gid: str | NotGiven = NOT_GIVEN,
         catalog_ids: Sequence[str] | NotGiven = NOT_GIVEN,
@@ -520,7 +521,7 @@ class MarketMethods(MethodGroup[CallerT]):
         gid: str,
         catalog_id: str,
         anchor: str | NotGiven = NOT_GIVEN,
-        direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
+        direction: PagingDirection | str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         fields: Sequence[MarketProductField | str] | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
@@ -606,7 +607,7 @@ class MarketMethods(MethodGroup[CallerT]):
         *,
         gid: str,
         anchor: str | NotGiven = NOT_GIVEN,
-        direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
+        direction: PagingDirection | str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         fields: Sequence[MarketCatalogField | str] | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
@@ -691,9 +692,9 @@ class MarketMethods(MethodGroup[CallerT]):
         self,
         *,
         gid: str | NotGiven = NOT_GIVEN,
-        tab: Literal["PRODUCTS", "ON_MODERATION", "OWN"] | str | NotGiven = NOT_GIVEN,
+        tab: ApiProductTab | str | NotGiven = NOT_GIVEN,
         anchor: str | NotGiven = NOT_GIVEN,
-        direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
+        direction: PagingDirection | str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         fields: Sequence[MarketProductField | str] | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
@@ -861,7 +862,7 @@ class MarketMethods(MethodGroup[CallerT]):
         self,
         *,
         product_id: str,
-        product_status: Literal["ACTIVE", "SOLD", "CLOSED", "AUTO_CLOSED", "OUT_OF_STOCK"] | str,
+        product_status: ApiProductStatus | str,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> SuccessResult:

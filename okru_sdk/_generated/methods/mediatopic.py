@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.batch import CallerT, MethodGroup, batchable
@@ -14,6 +14,8 @@ from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
+
+from ..enums import ApiMediaTopicOwnerType
 
 if TYPE_CHECKING:
     from ..inputs import MediaTopicAttachment
@@ -288,15 +290,7 @@ class MediatopicMethods(MethodGroup[CallerT]):
         *,
         attachment: MediaTopicAttachment,
         uid: str | NotGiven = NOT_GIVEN,
-        type: Literal[
-            "USER",
-            "USER_STATUS",
-            "USER_NOTE",
-            "GROUP_THEME",
-            "GROUP_THEME_PROMO",
-            "GROUP_SUGGESTED",
-        ]
-        | NotGiven = NOT_GIVEN,
+        type: ApiMediaTopicOwnerType | NotGiven = NOT_GIVEN,
         gid: str | NotGiven = NOT_GIVEN,
         set_status: bool | NotGiven = NOT_GIVEN,
         devices: Sequence[str] | NotGiven = NOT_GIVEN,

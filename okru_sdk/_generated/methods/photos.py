@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.batch import CallerT, MethodGroup, batchable
@@ -15,6 +15,7 @@ from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
+from ..enums import PagingDirection, PhotoAlbumAccessPolicy
 from ..fields import UserField
 
 if TYPE_CHECKING:
@@ -431,7 +432,7 @@ class PhotosMethods(MethodGroup[CallerT]):
         uid: str | NotGiven = NOT_GIVEN,
         gid: str | NotGiven = NOT_GIVEN,
         description: str | NotGiven = NOT_GIVEN,
-        type: Sequence[Literal["PUBLIC", "FRIENDS"] | str] | NotGiven = NOT_GIVEN,
+        type: Sequence[PhotoAlbumAccessPolicy | str] | NotGiven = NOT_GIVEN,
         photo_book_settings: Mapping[str, Any] | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
@@ -594,7 +595,7 @@ class PhotosMethods(MethodGroup[CallerT]):
         title: str,
         gid: str | NotGiven = NOT_GIVEN,
         description: str | NotGiven = NOT_GIVEN,
-        type: Sequence[Literal["PUBLIC", "FRIENDS"] | str] | NotGiven = NOT_GIVEN,
+        type: Sequence[PhotoAlbumAccessPolicy | str] | NotGiven = NOT_GIVEN,
         photo_book_settings: Mapping[str, Any] | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
@@ -728,7 +729,7 @@ class PhotosMethods(MethodGroup[CallerT]):
         aid: str | NotGiven = NOT_GIVEN,
         gid: str | NotGiven = NOT_GIVEN,
         anchor: str | NotGiven = NOT_GIVEN,
-        direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
+        direction: PagingDirection | str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         fields: Sequence[UserField | str] | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
@@ -781,7 +782,7 @@ class PhotosMethods(MethodGroup[CallerT]):
         fid: str | NotGiven = NOT_GIVEN,
         gid: str | NotGiven = NOT_GIVEN,
         paging_anchor: str | NotGiven = NOT_GIVEN,
-        paging_direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
+        paging_direction: PagingDirection | str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         detect_total_count: bool | NotGiven = NOT_GIVEN,
         fields: Sequence[str] | NotGiven = NOT_GIVEN,
@@ -940,7 +941,7 @@ class PhotosMethods(MethodGroup[CallerT]):
         photo_id: str,
         gid: str | NotGiven = NOT_GIVEN,
         anchor: str | NotGiven = NOT_GIVEN,
-        direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
+        direction: PagingDirection | str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         fields: Sequence[UserField | str] | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
@@ -985,7 +986,7 @@ class PhotosMethods(MethodGroup[CallerT]):
         self,
         *,
         paging_anchor: str | NotGiven = NOT_GIVEN,
-        paging_direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
+        paging_direction: PagingDirection | str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         detect_total_count: bool | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
@@ -1036,7 +1037,7 @@ class PhotosMethods(MethodGroup[CallerT]):
         album_name: str | NotGiven = NOT_GIVEN,
         gid: str | NotGiven = NOT_GIVEN,
         anchor: str | NotGiven = NOT_GIVEN,
-        direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
+        direction: PagingDirection | str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         detect_total_count: bool | NotGiven = NOT_GIVEN,
         fields: Sequence[str] | NotGiven = NOT_GIVEN,
@@ -1183,7 +1184,7 @@ class PhotosMethods(MethodGroup[CallerT]):
         aid: str,
         uid: str | NotGiven = NOT_GIVEN,
         paging_anchor: str | NotGiven = NOT_GIVEN,
-        paging_direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
+        paging_direction: PagingDirection | str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         detect_total_count: bool | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
@@ -1237,7 +1238,7 @@ class PhotosMethods(MethodGroup[CallerT]):
         uid: str | NotGiven = NOT_GIVEN,
         fid: str | NotGiven = NOT_GIVEN,
         paging_anchor: str | NotGiven = NOT_GIVEN,
-        paging_direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
+        paging_direction: PagingDirection | str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         detect_total_count: bool | NotGiven = NOT_GIVEN,
         photos: str | NotGiven = NOT_GIVEN,

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from okru_sdk.api import MethodSpec, load_model
 from okru_sdk.batch import CallerT, MethodGroup, batchable
@@ -14,6 +14,8 @@ from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
+
+from ..enums import CallScope
 
 if TYPE_CHECKING:
     from ..models.storage_get_keys_result import StorageGetKeysResult
@@ -84,7 +86,7 @@ class StorageMethods(MethodGroup[CallerT]):
         *,
         keys: Sequence[str],
         uid: str | NotGiven = NOT_GIVEN,
-        scope: Literal["CUSTOM", "GLOBAL"] | NotGiven = NOT_GIVEN,
+        scope: CallScope | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> StorageGetResult:
@@ -122,7 +124,7 @@ class StorageMethods(MethodGroup[CallerT]):
         uid: str | NotGiven = NOT_GIVEN,
         anchor: str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
-        scope: Literal["CUSTOM", "GLOBAL"] | NotGiven = NOT_GIVEN,
+        scope: CallScope | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> StorageGetKeysResult:
@@ -167,7 +169,7 @@ class StorageMethods(MethodGroup[CallerT]):
         key: str,
         value: str | NotGiven = NOT_GIVEN,
         uid: str | NotGiven = NOT_GIVEN,
-        scope: Literal["CUSTOM", "GLOBAL"] | NotGiven = NOT_GIVEN,
+        scope: CallScope | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
     ) -> SuccessResult:

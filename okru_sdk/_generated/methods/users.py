@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from okru_sdk.api import MethodSpec, list_of, load_model
 from okru_sdk.batch import CallerT, MethodGroup, batchable
@@ -15,6 +15,7 @@ from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
+from ..enums import ApplicationPermission, PagingDirection
 from ..fields import UserField
 
 if TYPE_CHECKING:
@@ -413,7 +414,7 @@ class UsersMethods(MethodGroup[CallerT]):
         self,
         *,
         paging_anchor: str | NotGiven = NOT_GIVEN,
-        paging_direction: Literal["FORWARD", "BACKWARD", "AROUND"] | str | NotGiven = NOT_GIVEN,
+        paging_direction: PagingDirection | str | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         detect_total_count: bool | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
@@ -700,17 +701,7 @@ class UsersMethods(MethodGroup[CallerT]):
     async def has_app_permission(
         self,
         *,
-        ext_perm: Literal[
-            "VALUABLE_ACCESS",
-            "LONG_ACCESS_TOKEN",
-            "PHOTO_CONTENT",
-            "GROUP_CONTENT",
-            "VIDEO_CONTENT",
-            "APP_INVITE",
-            "GET_EMAIL",
-            "SET_STATUS",
-        ]
-        | str,
+        ext_perm: ApplicationPermission | str,
         uid: str | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,
@@ -779,19 +770,7 @@ class UsersMethods(MethodGroup[CallerT]):
     async def remove_app_permissions(
         self,
         *,
-        ext_perm: Sequence[
-            Literal[
-                "VALUABLE_ACCESS",
-                "LONG_ACCESS_TOKEN",
-                "PHOTO_CONTENT",
-                "GROUP_CONTENT",
-                "VIDEO_CONTENT",
-                "APP_INVITE",
-                "GET_EMAIL",
-                "SET_STATUS",
-            ]
-            | str
-        ],
+        ext_perm: Sequence[ApplicationPermission | str],
         uid: str | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
         extra_params: Mapping[str, Any] | None = None,

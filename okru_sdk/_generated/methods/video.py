@@ -14,6 +14,8 @@ from okru_sdk.encoding import NOT_GIVEN, NotGiven
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
+from ..enums import MoviePrivacy
+
 if TYPE_CHECKING:
     from ..models.video_get_result import VideoGetResult
     from ..models.video_upload_url import VideoUploadUrl
@@ -322,7 +324,7 @@ class VideoMethods(MethodGroup[CallerT]):
         title: str | NotGiven = NOT_GIVEN,
         description: str | NotGiven = NOT_GIVEN,
         tags: Sequence[str] | NotGiven = NOT_GIVEN,
-        privacy: Literal["PUBLIC", "FRIENDS"] | str | NotGiven = NOT_GIVEN,
+        privacy: MoviePrivacy | str | NotGiven = NOT_GIVEN,
         cover_photo_id: str | NotGiven = NOT_GIVEN,
         cover_photo_upload_token: str | NotGiven = NOT_GIVEN,
         best_thumbnail_index: int | NotGiven = NOT_GIVEN,

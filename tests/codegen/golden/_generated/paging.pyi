@@ -9,10 +9,11 @@ of the page's list with the element type of the result model.
 """
 
 from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
-from typing import Any, Literal, Protocol, overload
+from typing import Any, Protocol, overload
 
 from okru_sdk.encoding import NotGiven
 
+from .enums import Direction
 from .fields import ProfileField
 from .models.profile import Profile
 from .models.profile_page import ProfilePage
@@ -28,7 +29,7 @@ class _PeopleBrowseMethod(Protocol):
         self,
         *,
         anchor: str | NotGiven = ...,
-        direction: Literal["FORWARD", "BACKWARD"] | NotGiven = ...,
+        direction: Direction | NotGiven = ...,
         count: int | NotGiven = ...,
         fields: Sequence[ProfileField | str] | NotGiven = ...,
         timeout: float | NotGiven = ...,
@@ -57,7 +58,7 @@ class GeneratedPaging:
         /,
         *,
         anchor: str | NotGiven = ...,
-        direction: Literal["FORWARD", "BACKWARD"] | NotGiven = ...,
+        direction: Direction | NotGiven = ...,
         count: int | NotGiven = ...,
         fields: Sequence[ProfileField | str] | NotGiven = ...,
         timeout: float | NotGiven = ...,

@@ -15,6 +15,7 @@ from okru_sdk.paging import Paging
 from okru_sdk.params import Param
 from okru_sdk.sessions.base import SessionMode
 
+from ..enums import Direction, ProfileKind
 from ..fields import ProfileField
 
 if TYPE_CHECKING:
@@ -104,7 +105,7 @@ class PeopleMethods(MethodGroup[CallerT]):
         self,
         *,
         anchor: str | NotGiven = NOT_GIVEN,
-        direction: Literal["FORWARD", "BACKWARD"] | NotGiven = NOT_GIVEN,
+        direction: Direction | NotGiven = NOT_GIVEN,
         count: int | NotGiven = NOT_GIVEN,
         fields: Sequence[ProfileField | str] | NotGiven = NOT_GIVEN,
         timeout: float | NotGiven = NOT_GIVEN,
@@ -145,8 +146,8 @@ class PeopleMethods(MethodGroup[CallerT]):
         query: str,
         from_: int | NotGiven = NOT_GIVEN,
         sort_order: Literal["ASC", "DESC"] | NotGiven = NOT_GIVEN,
-        direction: Literal["FORWARD", "BACKWARD"] | NotGiven = NOT_GIVEN,
-        kinds: Sequence[Literal["PERSON", "BRAND"] | str] | NotGiven = NOT_GIVEN,
+        direction: Direction | NotGiven = NOT_GIVEN,
+        kinds: Sequence[ProfileKind | str] | NotGiven = NOT_GIVEN,
         search_token: str | NotGiven = NOT_GIVEN,
         ids: Sequence[int] | NotGiven = NOT_GIVEN,
         filter: Mapping[str, Any] | NotGiven = NOT_GIVEN,
