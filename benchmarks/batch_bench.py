@@ -103,8 +103,10 @@ async def measure_batch(
             for n in BATCH_SIZES:
                 order = ("s", "b") if r % 2 == 0 else ("b", "s")
                 for case in order:
-                    wall, cpu = await _run(cases[case](n), sets[n])
-                    samples[n, case].append((wall / sets[n] * 1e6, cpu / sets[n] * 1e6))
+                    seconds_wall, seconds_cpu = await _run(cases[case](n), sets[n])
+                    samples[n, case].append(
+                        (seconds_wall / sets[n] * 1e6, seconds_cpu / sets[n] * 1e6)
+                    )
             log(f"batch round {r + 1}/{rounds} done")
     return {
         n: {

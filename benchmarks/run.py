@@ -41,7 +41,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -68,11 +68,19 @@ Call = Callable[[], Awaitable[Any]]
 # --------------------------------------------------------------------------- server
 
 
-@contextmanager
-def bench_server() -> Iterator[dict[str, Any]]:
+def bench_server() -> AbstractContextManager[dict[str, Any]]:
     """Run ``server.py`` in its own process; yield what it prints (url and keys)."""
+    return server_process([str(HERE / "server.py"), "--port", "0"], "the benchmark server")
+
+
+@contextmanager
+def server_process(args: Sequence[str], what: str) -> Iterator[dict[str, Any]]:
+    """Run ``python <args>`` until the block ends; yield the JSON line it prints first.
+
+    The server stops on SIGTERM (killed after 10 s) and when its stdin closes.
+    """
     proc = subprocess.Popen(
-        [PYTHON, str(HERE / "server.py"), "--port", "0"],
+        [PYTHON, *args],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -82,7 +90,7 @@ def bench_server() -> Iterator[dict[str, Any]]:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         if not line:
-            raise RuntimeError("the benchmark server did not start")
+            raise RuntimeError(f"{what} did not start")
         yield json.loads(line)
     finally:
         proc.terminate()
@@ -324,7 +332,7 @@ async def throughput(
         # The passes of the groups are interleaved (pass 1 of every group, then pass 2,
         # ...): a slow stretch of the machine then touches every group a little
         # instead of one group's whole measurement.
-        calls = {
+        call_of = {
             (case, payload): clients.call_for(case, payload)
             for payload in PAYLOADS
             for case in CASES
@@ -335,7 +343,7 @@ async def throughput(
                 for inflight in INFLIGHT:
                     for case in CASES[shift:] + CASES[:shift]:
                         cell = cells[case, payload, inflight]
-                        wall, cpu = await run_calls(calls[case, payload], cell.calls, inflight)
+                        wall, cpu = await run_calls(call_of[case, payload], cell.calls, inflight)
                         cell.rates.append(cell.calls / wall)
                         cell.cpu_us.append(cpu / cell.calls * 1e6)
             if (n + 1) % 5 == 0 or n + 1 == passes:
@@ -831,11 +839,11 @@ def render(
     add("")
     add("| target | measured | middle half of the passes | |")
     add("|---|---:|---:|---|")
-    for name, base, payload, inflight, goal in cpu_goals:
-        value = cpu_ratio("c", base, payload, inflight)
+    for name, baseline, payload, inflight, goal in cpu_goals:
+        value = cpu_ratio("c", baseline, payload, inflight)
         add(
             f"| (c) CPU >= {goal:.2f}x {name} | {fmt_ratio(value)} | "
-            f"{cpu_spread('c', base, payload, inflight)} | {verdict(value >= goal)} |"
+            f"{cpu_spread('c', baseline, payload, inflight)} | {verdict(value >= goal)} |"
         )
     for name, value, goal in targets[:4]:
         add(f"| {name} | {fmt_ratio(value)} | | {verdict(value >= goal)} |")

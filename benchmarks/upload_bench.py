@@ -41,8 +41,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -119,31 +119,11 @@ def _video_info(emu: Any, video_id: int) -> dict[str, Any]:
     return info
 
 
-@contextmanager
-def bench_server() -> Iterator[dict[str, Any]]:
-    proc = subprocess.Popen(
-        [PYTHON, str(Path(__file__).resolve()), "--serve"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=REPO,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if not line:
-            raise RuntimeError("the upload benchmark server did not start")
-        yield json.loads(line)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        for stream in (proc.stdin, proc.stdout):
-            if stream is not None:
-                stream.close()
+def bench_server() -> AbstractContextManager[dict[str, Any]]:
+    """This file with ``--serve`` in its own process; yield what it prints (the url)."""
+    from run import server_process  # benchmarks/run.py, beside this file
+
+    return server_process([str(Path(__file__).resolve()), "--serve"], "the upload benchmark server")
 
 
 # --------------------------------------------------------------------------- clients

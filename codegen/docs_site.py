@@ -29,6 +29,7 @@ from typing import Any
 import jinja2
 
 from .catalogue import Catalogue, Group, Method, ObjectSchema, Param
+from .render import template_env
 
 __all__ = ["write_reference"]
 
@@ -46,14 +47,7 @@ EVIDENCE = {
 
 
 def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-    )
+    env = template_env(TEMPLATES)
     env.filters["cell"] = cell
     env.filters["text"] = text
     return env

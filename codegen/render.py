@@ -37,15 +37,20 @@ _NOQA_LONG = "\n# ruff: noqa: E501"
 HEADER = (TEMPLATES / "header.j2").read_text(encoding="utf-8").rstrip("\n")
 
 
-def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+def template_env(folder: Path) -> jinja2.Environment:
+    """The generator's Jinja2 settings, for the templates in ``folder``."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
         autoescape=False,
     )
+
+
+def _env() -> jinja2.Environment:
+    env = template_env(TEMPLATES)
     env.filters["docline"] = _docline
     env.filters["method_doc"] = method_docstring
     env.filters["pyrepr"] = _pyrepr
